@@ -1,0 +1,55 @@
+# The two set-up commands (see README): `make demo` and `make test`. Both install what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+RUN := $(UV) run --frozen
+DEMO_MEMBERS ?= 10000
+DEMO_SEED ?= 42
+DEMO_DB := var/caseboard.sqlite3
+PG_URL ?= postgres://postgres@127.0.0.1:5432/caseboard
+HTMX_VERSION ?= 2.0.11
+
+.PHONY: install system-packages demo serve test test-sqlite test-postgres lint bench vendor-htmx
+
+install:
+	@$(PYTHON) -m uv --version >/dev/null 2>&1 || command -v uv >/dev/null || $(PYTHON) -m pip install --quiet uv
+	$(UV) sync --frozen
+
+# Debian's chromium for the browser tests (never a browser download of Playwright's own).
+system-packages:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "Install Debian's chromium (sudo apt-get install chromium) for the browser tests"; exit 1; fi; \
+	fi
+
+demo: install
+	mkdir -p var
+	rm -f $(DEMO_DB)
+	DATABASE_URL= $(RUN) caseboard migrate --verbosity 0
+	DATABASE_URL= $(RUN) caseboard demo-data --members $(DEMO_MEMBERS) --seed $(DEMO_SEED) --out var/demo/input
+	@echo "Serving caseboard on http://127.0.0.1:8000 (Ctrl-C stops it)"
+	DATABASE_URL= $(RUN) caseboard runserver 127.0.0.1:8000
+
+test: install system-packages lint test-sqlite test-postgres
+
+lint:
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy
+
+test-sqlite:
+	DATABASE_URL= $(RUN) pytest -q
+
+# PostgreSQL when it is reachable (CI starts it); the suite creates and drops its own database.
+test-postgres:
+	@if $(RUN) python -c "import psycopg; psycopg.connect('postgresql://postgres@127.0.0.1:5432/postgres', connect_timeout=3).close()" 2>/dev/null; then \
+	  DATABASE_URL=$(PG_URL) $(RUN) pytest -q; \
+	else echo "PostgreSQL is not reachable at 127.0.0.1:5432: skipped the PostgreSQL run"; fi
+
+bench: install
+	$(RUN) python bench/bench_demo_generation.py --members 100000
+
+vendor-htmx:
+	cd $$(mktemp -d) && npm pack --silent htmx.org@$(HTMX_VERSION) && tar xzf htmx.org-$(HTMX_VERSION).tgz && \
+	  cp package/dist/htmx.min.js package/LICENSE $(CURDIR)/src/caseboard/web/static/vendor/htmx/
+	echo "htmx.org $(HTMX_VERSION), from its npm package (make vendor-htmx refreshes it)" > src/caseboard/web/static/vendor/htmx/VERSION

@@ -1,0 +1,1 @@
+"""caseboard: care-management coordination for health plans and primary-care practices."""

@@ -1,0 +1,5 @@
+from django.urls import path
+
+from caseboard.audit import views
+
+urlpatterns = [path("", views.audit_log, name="audit_log")]

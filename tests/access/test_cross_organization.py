@@ -1,0 +1,126 @@
+"""Walks every URL route, pages and API alike, as practice A asking for other organizations'
+objects, and expects 404 (or 403). A route with an object parameter this test does not know,
+or a parameterless route it has not classified, fails the test: new routes must be covered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from caseboard.patients.actions import import_roster
+from tests.conftest import World, login
+from tests.factories import actor_for
+
+PARAM = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
+
+
+def walk(patterns: list[URLPattern | URLResolver], prefix: str = "") -> Iterator[str]:
+    for p in patterns:
+        route = prefix + str(p.pattern)
+        if isinstance(p, URLResolver):
+            yield from walk(p.url_patterns, route)
+        else:
+            yield route.lstrip("^").rstrip("$")
+
+
+def all_routes() -> list[str]:
+    return sorted(set(walk(get_resolver().url_patterns)))
+
+
+# What each object parameter means, as (someone else's object, one of practice A's own).
+ObjectPair = Callable[[World], tuple[object, object]]
+
+
+def _roster_imports(w: World) -> tuple[object, object]:
+    data = b"mrn,first_name,last_name,birth_date\nX1,Ann,Lee,1980-01-02\n"
+    other = import_roster(actor_for(w.user_b), "b.csv", data)
+    own = import_roster(actor_for(w.user_a), "a.csv", data)
+    return other.pk, own.pk
+
+
+OBJECT_PARAMETERS: dict[str, ObjectPair] = {
+    "patient_id": lambda w: (w.patient_b.pk, w.patient_a.pk),
+    "partnership_id": lambda w: (w.partnership_c.pk, w.partnership_a.pk),
+    "import_id": _roster_imports,
+}
+
+# Routes without an object in the URL, and why they cannot reveal another's object. Each is
+# still fetched below, searching for other organizations' patients by name.
+PARAMETERLESS_ROUTES = {
+    "": "home: counts and partnerships of the active organization",
+    "account/login/": "sign-in form",
+    "account/logout/": "sign-out",
+    "account/verify/": "second-factor form",
+    "account/security/": "the user's own second-factor setup",
+    "patients/": "search, scoped by the access policy",
+    "patients/roster/": "the active organization's own imports",
+    "partnerships/": "the active organization's partnerships",
+    "partnerships/switch/": "switches only to the user's own memberships",
+    "audit/": "the active organization's own users' events",
+    "api/": "API root, no data",
+    "api/openapi.json": "schema, no data",
+    "api/docs": "schema browser, no data",
+    "api/me": "the user's own memberships",
+    "api/patients": "search, scoped by the access policy",
+    "api/partnerships": "the active organization's partnerships",
+}
+
+
+def fill(route: str, values: dict[str, object]) -> str:
+    return "/" + PARAM.sub(lambda m: str(values[m.group("name")]), route)
+
+
+def test_every_route_is_classified() -> None:
+    unknown = []
+    for route in all_routes():
+        names = [m.group("name") for m in PARAM.finditer(route)]
+        if names:
+            unknown += [f"{route} ({n})" for n in names if n not in OBJECT_PARAMETERS]
+        elif route not in PARAMETERLESS_ROUTES:
+            unknown.append(route)
+    assert not unknown, f"routes not covered by the cross-organization test: {unknown}"
+
+
+def test_every_object_route_hides_other_organizations_objects(world: World) -> None:
+    client = login(Client(), world.user_a)
+    pairs = {name: make(world) for name, make in OBJECT_PARAMETERS.items()}
+    others = {name: pair[0] for name, pair in pairs.items()}
+    owns = {name: pair[1] for name, pair in pairs.items()}
+    checked = 0
+    for route in all_routes():
+        if not PARAM.search(route):
+            continue
+        own = client.get(fill(route, owns))
+        # The route works for A's own object, so a 404 below is the policy, not a broken page.
+        assert own.status_code == 200, f"{route}: own object gave {own.status_code}"
+        other = client.get(fill(route, others))
+        assert other.status_code in (403, 404), (
+            f"{route}: other org's object gave {other.status_code}"
+        )
+        assert world.patient_b.given_name.encode() not in other.content
+        checked += 1
+    assert checked >= 6
+
+
+@pytest.mark.parametrize("route", sorted(PARAMETERLESS_ROUTES))
+def test_parameterless_routes_show_no_other_organizations_patients(
+    world: World, route: str
+) -> None:
+    client = login(Client(), world.user_a)
+    # Search by family name; a leak would show the given name, which the query does not echo.
+    for patient in (world.patient_b, world.patient_c):
+        response = client.get(f"/{route}", {"q": patient.family_name})
+        assert response.status_code in (200, 302, 404, 405), f"/{route} gave {response.status_code}"
+        assert patient.given_name.encode() not in response.content, f"/{route} shows {patient}"
+
+
+def test_plan_never_sees_another_plans_members_through_any_route(world: World) -> None:
+    client = login(Client(), world.plan_user)
+    assert client.get(f"/patients/{world.patient_c.pk}/").status_code == 404
+    assert client.get(f"/api/patients/{world.patient_c.pk}").status_code == 404
+    assert client.get(f"/patients/{world.patient_b.pk}/").status_code == 200
