@@ -13,7 +13,7 @@ HTMX_VERSION ?= 2.0.11
 
 install:
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || command -v uv >/dev/null || $(PYTHON) -m pip install --quiet uv
-	$(UV) sync --frozen
+	$(UV) sync --frozen --all-extras
 
 # Debian's chromium for the browser tests (never a browser download of Playwright's own).
 system-packages:
