@@ -5,6 +5,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from caseboard.access import Actor
+from caseboard.audit import log
+from caseboard.audit.models import AuditAction
 from caseboard.patients import actions, queries
 from caseboard.patients.forms import RosterUploadForm, SearchForm
 from caseboard.patients.models import RosterImport
@@ -76,6 +78,8 @@ def roster_import(request: HttpRequest, actor: Actor, import_id: int) -> HttpRes
 @with_actor
 def roster_errors_csv(request: HttpRequest, actor: Actor, import_id: int) -> HttpResponse:
     record = _roster_import_for_user(actor, import_id)
+    # The bad rows carry the values that were typed, patient data included.
+    log.record(actor, AuditAction.EXPORT, obj=record, detail={"rows": record.rows_rejected})
     body = errors_as_csv([RosterError(**e) for e in record.errors])
     response = HttpResponse(body, content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="roster-{record.pk}-bad-rows.csv"'
