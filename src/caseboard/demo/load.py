@@ -150,7 +150,10 @@ def load_population(population: Population, *, staffed_practices: int = 2) -> li
     providers = Provider.objects.bulk_create(
         Provider(
             npi=str(row["npi"]),
-            name=str(row["name"]),
+            # The display name without the credential, which the app shows beside it.
+            name=f"{row['first_name']} {row['last_name']}"
+            if row["first_name"]
+            else str(row["name"]),
             credential=str(row["credential"] or ""),
             specialty=str(row["specialty"] or ""),
             organization=orgs.get(str(row["practice_id"])) if row["practice_id"] else None,

@@ -70,10 +70,10 @@ TEMPLATES = [
     },
 ]
 
+# An empty DATABASE_URL means the default: the embedded SQLite database under var/.
 DATABASES = {
-    "default": dj_database_url.config(
-        env="DATABASE_URL",
-        default=f"sqlite:///{VAR_DIR / 'caseboard.sqlite3'}",
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'caseboard.sqlite3'}",
         conn_max_age=60,
     )
 }
