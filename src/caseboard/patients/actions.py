@@ -129,7 +129,7 @@ def import_roster(
     record = RosterImport(
         organization=actor.organization,
         uploaded_by=user,
-        file_name=file_name[:255],
+        file_name=file_name.replace("\x00", "")[:255],
         sha256=digest,
         content=data,
         mode=mode,
@@ -162,7 +162,7 @@ def import_roster(
         else:
             matches.append((row, match.patient))
     record.rows_total = parsed.rows_total
-    record.errors = [e.__dict__ for e in sorted(errors, key=lambda e: (e.row, e.field))]
+    record.errors = [e.as_record() for e in sorted(errors, key=lambda e: (e.row, e.field))]
     if errors and not (good_rows_only and matches):
         record.outcome = RosterImport.Outcome.REJECTED
         record.save()

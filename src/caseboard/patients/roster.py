@@ -60,6 +60,15 @@ class RosterError:
     value: str
     reason: str
 
+    def as_record(self) -> dict[str, object]:
+        """For storage: NUL cannot be kept in PostgreSQL text or JSON, so it is shown as \\0."""
+        return {
+            "row": self.row,
+            "field": self.field.replace("\x00", "\\0"),
+            "value": self.value.replace("\x00", "\\0"),
+            "reason": self.reason,
+        }
+
     def __str__(self) -> str:
         where = f"row {self.row}" if self.row else "file"
         return f"{where}, {self.field}: {self.reason}"
@@ -123,6 +132,9 @@ class _RowChecker:
 
     def text(self, name: str, max_length: int, *, required: bool = False) -> str:
         value = self.raw.get(name, "").strip()
+        if "\x00" in value:
+            self.fail(name, "contains a NUL character (is this really a text CSV file?)")
+            return ""
         if required and not value:
             self.fail(name, "is required")
         elif len(value) > max_length:
