@@ -64,7 +64,8 @@ def utilization(encounters: ibis.Table, member_months: ibis.Table) -> ibis.Table
         index_discharges=_.count(), readmissions_30d=_.readmitted.sum()
     )
     out = exposure.left_join(counts, "year").left_join(readmit_counts, "year")
-    member_years = out.member_months / 12.0
+    # Float arithmetic throughout: Spark would otherwise divide by a decimal literal and round.
+    member_years = out.member_months.cast("float64") / 12.0
     ip = ibis.coalesce(out.inpatient_admits, 0)
     ed = ibis.coalesce(out.ed_visits, 0)
     index_n = ibis.coalesce(out.index_discharges, 0)
@@ -77,7 +78,7 @@ def utilization(encounters: ibis.Table, member_months: ibis.Table) -> ibis.Table
         ed_visits=ed,
         index_discharges=index_n,
         readmissions_30d=readmit_n,
-        admits_per_1000=ip * 1000.0 / member_years,
-        ed_visits_per_1000=ed * 1000.0 / member_years,
+        admits_per_1000=ip.cast("float64") * 1000.0 / member_years,
+        ed_visits_per_1000=ed.cast("float64") * 1000.0 / member_years,
         readmission_rate=ibis.ifelse(index_n > 0, readmit_n / index_n.cast("float64"), None),
     ).order_by("year")
