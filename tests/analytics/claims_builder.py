@@ -8,23 +8,11 @@ from typing import Any
 import ibis
 import polars as pl
 
-from caseboard.analytics.input_layer import TUVA_COLUMNS, TUVA_TYPES
-
-POLARS_TYPES = {
-    "varchar": pl.String,
-    "date": pl.Date,
-    "timestamp": pl.Datetime,
-    "integer": pl.Int64,
-    "int": pl.Int64,
-    "float": pl.Float64,
-    "numeric": pl.Float64,
-    "double": pl.Float64,
-    "boolean": pl.Boolean,
-}
+from caseboard.analytics.input_layer import polars_schema
 
 
 def frame(table: str, rows: list[dict[str, Any]]) -> pl.DataFrame:
-    schema = {c: POLARS_TYPES.get(TUVA_TYPES[table][c], pl.String) for c in TUVA_COLUMNS[table]}
+    schema = polars_schema(table)
     for row in rows:
         unknown = set(row) - set(schema)
         assert not unknown, f"not {table} columns: {unknown}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import polars as pl
+
 # Source: tuva-health/tuva, models/input_layer/input_layer__eligibility.yml,
 # input_layer__medical_claim.yml and input_layer__pharmacy_claim.yml (main at commit 6be34c7,
 # May 2026): every column in the order listed there, with its `meta.data_type`. Five eligibility
@@ -145,3 +147,19 @@ TUVA_TYPES: dict[str, dict[str, str]] = {
 """Tuva's declared data_type for each of those columns (varchar, date, integer, ...)."""
 
 TABLES = ("eligibility", "medical_claim", "pharmacy_claim")
+
+POLARS_TYPES: dict[str, pl.DataType] = {
+    "varchar": pl.String(),
+    "date": pl.Date(),
+    "boolean": pl.Boolean(),
+    "timestamp": pl.Datetime("us"),
+    "integer": pl.Int32(),
+    "number": pl.Float64(),
+    "float": pl.Float64(),
+}
+"""The polars type that holds each of Tuva's declared data types."""
+
+
+def polars_schema(table: str) -> dict[str, pl.DataType]:
+    """Every column of an input-layer table with its polars type, in Tuva's order."""
+    return {name: POLARS_TYPES[kind] for name, kind in TUVA_TYPES[table].items()}

@@ -27,21 +27,11 @@ import polars as pl
 import simple_icd_10_cm as icd10cm
 from stdnum import luhn
 
-from caseboard.analytics.input_layer import TABLES, TUVA_COLUMNS, TUVA_TYPES
+from caseboard.analytics.input_layer import POLARS_TYPES, TABLES, TUVA_COLUMNS, TUVA_TYPES
 
 ROW = "__row"
 """1-based position of a row in the table given to `validate` (the header is not counted)."""
 _COVERED = "__covered"
-
-POLARS_TYPES: dict[str, pl.DataType] = {
-    "varchar": pl.String(),
-    "date": pl.Date(),
-    "boolean": pl.Boolean(),
-    "timestamp": pl.Datetime("us"),
-    "integer": pl.Int32(),
-    "number": pl.Float64(),
-    "float": pl.Float64(),
-}
 
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "eligibility": ("person_id", "enrollment_start_date", "enrollment_end_date"),

@@ -25,22 +25,12 @@ from faker.providers.person.ru_RU import Provider as _RussianNames
 from faker.providers.person.vi_VN import Provider as _VietnameseNames
 from faker.providers.person.zh_CN import Provider as _ChineseNames
 
-from caseboard.analytics.input_layer import TUVA_TYPES
+from caseboard.analytics.input_layer import polars_schema
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
-
-_POLARS_TYPES: dict[str, pl.DataType] = {
-    "varchar": pl.String(),
-    "date": pl.Date(),
-    "boolean": pl.Boolean(),
-    "timestamp": pl.Datetime("us"),
-    "integer": pl.Int32(),
-    "number": pl.Float64(),
-    "float": pl.Float64(),
-}
 
 _OWN_SCHEMA: dict[str, dict[str, pl.DataType]] = {
     "practices": {
@@ -793,10 +783,6 @@ def _conform(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFram
         (pl.col(name) if name in frame.columns else pl.lit(None)).cast(dtype).alias(name)
         for name, dtype in schema.items()
     )
-
-
-def _tuva_schema(table: str) -> dict[str, pl.DataType]:
-    return {name: _POLARS_TYPES[kind] for name, kind in TUVA_TYPES[table].items()}
 
 
 # --------------------------------------------------------------------------------------------
@@ -2077,7 +2063,7 @@ class _Generator:
             ]
         )
         frame = frame.with_columns(self._file_columns("pharmacy_claims"))
-        return _conform(frame, _tuva_schema("pharmacy_claim"))
+        return _conform(frame, polars_schema("pharmacy_claim"))
 
     # ---------------------------------------------------------------- frames
     def _person_ids(self, member: IntArray) -> pl.Series:
@@ -2134,7 +2120,7 @@ class _Generator:
             ]
         ).hstack(people.select(pl.all().gather(member)))
         frame = frame.with_columns(self._file_columns("eligibility"))
-        return _conform(frame, _tuva_schema("eligibility"))
+        return _conform(frame, polars_schema("eligibility"))
 
     def _people_frame(self) -> pl.DataFrame:
         if self._people_cache is not None:
@@ -2244,7 +2230,7 @@ class _Generator:
             pl.Series("in_network_flag", np.ones(n_lines, dtype=bool)),
         ]
         frame = pl.DataFrame(frame_cols).with_columns(self._file_columns("medical_claims"))
-        return _conform(frame, _tuva_schema("medical_claim"))
+        return _conform(frame, polars_schema("medical_claim"))
 
     def _practices_frame(self) -> pl.DataFrame:
         count = self.n_org
