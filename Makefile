@@ -27,6 +27,9 @@ demo: install
 	rm -f $(DEMO_DB)
 	DATABASE_URL= $(RUN) caseboard migrate --verbosity 0
 	DATABASE_URL= $(RUN) caseboard demo-data --members $(DEMO_MEMBERS) --seed $(DEMO_SEED) --out var/demo/input
+	DATABASE_URL= $(RUN) caseboard analytics run --input var/demo/input --out var/demo/marts
+	DATABASE_URL= $(RUN) caseboard analytics publish --from var/demo/marts
+	@DATABASE_URL= $(RUN) caseboard demo-logins
 	@echo "Serving caseboard on http://127.0.0.1:8000 (Ctrl-C stops it)"
 	DATABASE_URL= $(RUN) caseboard runserver 127.0.0.1:8000
 

@@ -111,3 +111,26 @@ def test_user_in_two_organizations_acts_for_the_chosen_one(world: World) -> None
 def test_membership_in_an_organization_not_ones_own_is_not_honoured(world: World) -> None:
     actor = access.Actor.for_user(world.user_a, world.practice_b.pk)
     assert actor.organization == world.practice_a
+
+
+def test_plan_results_reach_only_the_plan_and_its_partners(world: World) -> None:
+    from caseboard.patients.models import RiskScore
+
+    today = datetime.date(2026, 9, 30)
+    for plan in (world.plan, world.plan_q):
+        RiskScore.objects.create(
+            patient=world.patient_a,
+            plan=plan,
+            model_version="HHS-HCC",
+            performance_year=2025,
+            score=1.5,
+            as_of=today,
+        )
+    # Patient A is also a member of plan Q, which is not practice A's partner.
+    CoverageSpan.objects.create(
+        patient=world.patient_a, plan=world.plan_q, start_date=datetime.date(2020, 1, 1)
+    )
+    practice_a = factories.actor_for(world.user_a)
+    assert {s.plan for s in access.visible_risk_scores(practice_a, world.patient_a)} == {world.plan}
+    plan_q = factories.actor_for(world.plan_q_user)
+    assert {s.plan for s in access.visible_risk_scores(plan_q, world.patient_a)} == {world.plan_q}

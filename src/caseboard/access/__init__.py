@@ -14,10 +14,13 @@ from caseboard.access.policy import (
     get_patient_for_user,
     sharing_organization_ids,
     visible_attribution,
+    visible_claims_facts,
     visible_coverage,
     visible_identifiers,
     visible_partnerships,
     visible_patients,
+    visible_plan_ranking,
+    visible_risk_scores,
 )
 
 __all__ = [
@@ -28,8 +31,11 @@ __all__ = [
     "get_patient_for_user",
     "sharing_organization_ids",
     "visible_attribution",
+    "visible_claims_facts",
     "visible_coverage",
     "visible_identifiers",
     "visible_partnerships",
     "visible_patients",
+    "visible_plan_ranking",
+    "visible_risk_scores",
 ]

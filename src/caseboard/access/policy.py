@@ -10,7 +10,15 @@ from django.http import Http404
 from django.utils import timezone
 
 from caseboard.orgs.models import Membership, Organization, OrganizationKind, Partnership, Role
-from caseboard.patients.models import AttributionSpan, CoverageSpan, Patient, PatientIdentifier
+from caseboard.patients.models import (
+    AttributionSpan,
+    ClaimsFacts,
+    CoverageSpan,
+    Patient,
+    PatientIdentifier,
+    PlanRanking,
+    RiskScore,
+)
 
 # Practice facilitators support quality improvement (seed 000), not individual patients' care:
 # they may read, never change, patient records.
@@ -151,3 +159,20 @@ def visible_attribution(actor: Actor, patient: Patient) -> QuerySet[AttributionS
         # The plan assigns PCPs to its members, so it knows every attribution of theirs.
         return spans
     return spans.filter(organization_id__in=sharing_organization_ids(actor))
+
+
+def visible_risk_scores(actor: Actor, patient: Patient) -> QuerySet[RiskScore]:
+    """The plan's claims-based results reach its own staff and its partners' for the patient."""
+    return patient.risk_scores.filter(plan_id__in=sharing_organization_ids(actor))
+
+
+def visible_plan_ranking(actor: Actor, patient: Patient) -> QuerySet[PlanRanking]:
+    return patient.plan_rankings.select_related("plan", "practice").filter(
+        plan_id__in=sharing_organization_ids(actor)
+    )
+
+
+def visible_claims_facts(actor: Actor, patient: Patient) -> QuerySet[ClaimsFacts]:
+    return patient.claims_facts.select_related("plan").filter(
+        plan_id__in=sharing_organization_ids(actor)
+    )

@@ -18,6 +18,7 @@ Engine = Literal["duckdb", "spark"]
 def connect(engine: Engine = "duckdb", *, threads: int | None = None) -> BaseBackend:
     if engine == "duckdb":
         con = ibis.duckdb.connect()
+        con.raw_sql("SET enable_progress_bar = false")  # the command shows its own
         if threads:
             con.raw_sql(f"SET threads = {int(threads)}")
         return con

@@ -210,3 +210,95 @@ class RosterImport(models.Model):
     @property
     def rows_rejected(self) -> int:
         return len({e["row"] for e in self.errors})
+
+
+class RiskScore(models.Model):
+    """A plan's claims-based risk score for a member, published from the analytics engine."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="risk_scores")
+    plan = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    model_version = models.CharField(max_length=16)
+    performance_year = models.PositiveSmallIntegerField()
+    score = models.FloatField()
+    hccs = models.JSONField(default=list, blank=True)
+    as_of = models.DateField()
+
+    class Meta:
+        ordering = ["-performance_year", "model_version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "plan", "model_version", "performance_year"],
+                name="risk_score_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model_version} {self.performance_year}: {self.score:.3f}"
+
+
+class PlanRanking(models.Model):
+    """The plan's high-risk ranking of a member within their attributed practice, with drivers
+    in words (seed 004 steps 1–2). Replaced whole at each publication."""
+
+    plan = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    practice = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="plan_rankings")
+    rank = models.PositiveIntegerField()
+    score = models.FloatField()
+    model_version = models.CharField(max_length=16)
+    drivers = models.JSONField(default=list, blank=True)
+    # The predictive model's next-12-month probabilities and the reasons behind the first.
+    p_admission = models.FloatField(null=True, blank=True)
+    p_top5_cost = models.FloatField(null=True, blank=True)
+    explanations = models.JSONField(default=list, blank=True)
+    as_of = models.DateField()
+
+    class Meta:
+        ordering = ["practice", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "patient"], name="plan_ranking_one_per_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.rank} at {self.practice_id}"
+
+
+class ClaimsFacts(models.Model):
+    """Pre-work facts from the plan's claims (seed 004 step 3 items iv–xv) for one member."""
+
+    plan = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="claims_facts")
+    as_of = models.DateField()
+    last_admission = models.JSONField(null=True, blank=True)
+    last_ed_visit = models.JSONField(null=True, blank=True)
+    diagnoses = models.JSONField(default=list, blank=True)
+    diagnostic_history = models.JSONField(default=list, blank=True)
+    prescriptions = models.JSONField(default=list, blank=True)
+    providers = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "patient"], name="claims_facts_one_per_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"claims facts as of {self.as_of}"
+
+
+class AnalyticsPublication(models.Model):
+    """One hand-off of analytics results into the app: what was published, from where."""
+
+    plan = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    published_at = models.DateTimeField(auto_now_add=True)
+    as_of = models.DateField()
+    source = models.CharField(max_length=500)
+    members_in_marts = models.PositiveIntegerField()
+    members_matched = models.PositiveIntegerField()
+    risk_scores = models.PositiveIntegerField()
+    rankings = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-published_at"]
+
+    def __str__(self) -> str:
+        return f"{self.plan} as of {self.as_of}"

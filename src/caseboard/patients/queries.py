@@ -12,7 +12,15 @@ from caseboard import access
 from caseboard.access import Actor
 from caseboard.audit import log
 from caseboard.audit.models import AuditAction
-from caseboard.patients.models import AttributionSpan, CoverageSpan, Patient, PatientIdentifier
+from caseboard.patients.models import (
+    AttributionSpan,
+    ClaimsFacts,
+    CoverageSpan,
+    Patient,
+    PatientIdentifier,
+    PlanRanking,
+    RiskScore,
+)
 
 SEARCH_LIMIT = 50
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y")
@@ -61,6 +69,9 @@ class PatientProfile:
     identifiers: list[PatientIdentifier]
     coverage: list[CoverageSpan]
     attribution: list[AttributionSpan]
+    risk_scores: list[RiskScore]
+    rankings: list[PlanRanking]
+    claims_facts: list[ClaimsFacts]
     today: datetime.date
 
     @property
@@ -92,5 +103,8 @@ def patient_profile(actor: Actor, patient_id: int | str) -> PatientProfile:
         identifiers=list(access.visible_identifiers(actor, patient)),
         coverage=list(access.visible_coverage(actor, patient)),
         attribution=list(access.visible_attribution(actor, patient)),
+        risk_scores=list(access.visible_risk_scores(actor, patient)),
+        rankings=list(access.visible_plan_ranking(actor, patient)),
+        claims_facts=list(access.visible_claims_facts(actor, patient)),
         today=timezone.localdate(),
     )
