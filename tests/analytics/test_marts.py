@@ -7,6 +7,7 @@ import datetime
 import ibis
 import pytest
 
+from caseboard.analytics.marts.chronic_conditions import chronic_conditions
 from caseboard.analytics.marts.encounters import encounters, inpatient_stays
 from caseboard.analytics.marts.member_months import member_months
 from caseboard.analytics.marts.pmpm import categorized_spend, pmpm
@@ -145,3 +146,16 @@ def test_pmpm_expected_follows_a_benchmark_times_risk() -> None:
     rows = {r["service_category"]: r for r in out.to_polars().iter_rows(named=True)}
     assert rows["total"]["expected_pmpm"] == pytest.approx(120.0)
     assert rows["professional"]["observed_pmpm"] == pytest.approx(100.0)
+
+
+def test_chronic_condition_flags_come_from_any_diagnosis_position_in_the_window() -> None:
+    row = office("A", "o1", "2025-06-01", 100)
+    row["diagnosis_code_3"] = "I5022"  # heart failure, third position
+    old = office("B", "o2", "2022-01-01", 100)  # before the window: not counted
+    old["diagnosis_code_1"] = "J449"
+    claims = table("medical_claim", [row, old, office("B", "o3", "2025-02-01", 90)])
+    flags = chronic_conditions(claims, since=d("2024-01-01"), until=THROUGH).to_polars()
+    a = flags.filter(flags["person_id"] == "A").row(0, named=True)
+    b = flags.filter(flags["person_id"] == "B").row(0, named=True)
+    assert (a["diabetes"], a["heart_failure"], a["copd"]) == (1, 1, 0)  # E119 on line 1
+    assert (b["diabetes"], b["copd"]) == (1, 0)

@@ -27,10 +27,8 @@ from __future__ import annotations
 
 import calendar
 import datetime
-import functools
 import json
 import math
-import operator
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -48,6 +46,7 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from caseboard.analytics import hcc
 from caseboard.analytics.engine import InputTables
+from caseboard.analytics.marts.chronic_conditions import CONDITIONS, chronic_conditions
 from caseboard.analytics.marts.ed_classification import ed_classification
 from caseboard.analytics.marts.encounters import encounters
 from caseboard.analytics.marts.member_months import member_months
@@ -79,33 +78,6 @@ OUTCOMES: dict[str, str] = {
 RISK_FEATURES: dict[str, str] = {"HHS-HCC": "risk_hhs_hcc", "V24": "risk_v24", "V28": "risk_v28"}
 """Feature column of each `hcc.score` model; the ranking model's is the baseline's only input."""
 _RISK_WORDS = {"HHS-HCC": "HHS-HCC", "V24": "CMS-HCC V24", "V28": "CMS-HCC V28"}
-
-# Chronic conditions from ICD-10-CM categories (the code's first characters, no dot), any
-# diagnosis position on any claim in the look-back window. Ranges follow the ICD-10-CM
-# tabular list's categories; a proxy for, not an implementation of, the CMS CCW algorithms.
-CONDITIONS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "diabetes": ("diabetes", ("E08", "E09", "E10", "E11", "E13")),
-    "hypertension": ("hypertension", ("I10", "I11", "I12", "I13", "I15", "I16")),
-    "heart_failure": ("heart failure", ("I50", "I110", "I130", "I132")),
-    "ckd": ("chronic kidney disease", ("N18", "I12", "I13")),
-    "copd": ("COPD", ("J41", "J42", "J43", "J44")),
-    "asthma": ("asthma", ("J45",)),
-    "depression_anxiety": ("depression or anxiety", ("F32", "F33", "F34", "F41")),
-    "serious_mental_illness": (
-        "a serious mental illness",
-        ("F20", "F21", "F22", "F23", "F24", "F25", "F28", "F29", "F30", "F31"),
-    ),
-    # F10–F19 without F17 (nicotine): alcohol and drug use disorders.
-    "substance_use": (
-        "a substance use disorder",
-        ("F10", "F11", "F12", "F13", "F14", "F15", "F16", "F18", "F19"),
-    ),
-    "sickle_cell": ("sickle-cell disease", ("D57",)),
-    "hiv": ("HIV", ("B20", "Z21")),
-    "cancer": ("cancer", ("C",)),
-    # Chapter 15 (O00–O9A) plus supervision of pregnancy and weeks of gestation.
-    "pregnancy": ("pregnancy", ("O", "Z34", "Z3A")),
-}
 
 _CATEGORIES = ("inpatient", "emergency_department", "outpatient", "professional", "pharmacy")
 _CATEGORY_WORDS = {
@@ -397,24 +369,7 @@ def _paid(spend: ibis.Table, w: Window) -> ibis.Table:
 
 
 def _conditions(medical_claim: ibis.Table, w: Window) -> ibis.Table:
-    mc = medical_claim
-    day = ibis.coalesce(mc.claim_start_date, mc.claim_line_start_date, mc.claim_end_date)
-    columns = [f"diagnosis_code_{i}" for i in range(1, 26)]
-    claims = mc.filter(_in_lookback(day, w)).select("person_id", *columns)
-    claims = claims.group_by(claims.columns).aggregate()  # lines repeat their claim's codes
-    codes = ibis.union(
-        *(claims.filter(claims[c].notnull()).select("person_id", code=claims[c]) for c in columns)
-    )
-    codes = codes.select("person_id", code=codes.code.upper().replace(".", "").strip())
-    codes = codes.group_by(codes.columns).aggregate()
-    return codes.group_by("person_id").aggregate(
-        **{
-            name: functools.reduce(operator.or_, (codes.code.startswith(p) for p in prefixes))
-            .any()
-            .cast("int64")
-            for name, (_, prefixes) in CONDITIONS.items()
-        }
-    )
+    return chronic_conditions(medical_claim, since=w.start, until=w.index_date)
 
 
 def _avoidable(

@@ -6,6 +6,9 @@ Output contract (docs/analytics/marts.md documents every column):
   encounters.parquet     one row per inpatient stay, ED visit, observation stay, office visit
   utilization.parquet    per year: admits, ED visits, readmissions, per 1,000 member-years
   pmpm.parquet           year_quarter, service_category, observed_pmpm, expected_pmpm, ...
+  pqi_events, pqi_rates, ed_classification, ed_classification_by_year   avoidable use
+  chronic_conditions.parquet   person_id and a 0/1 flag per condition, diagnoses of 24 months
+  predictions.parquet    person_id, p_admission, p_top5_cost, explanations
   high_risk.parquet      person_id, practice_id, rank, score, drivers, and the facts behind them
   prework.parquet        per member: pre-work packet facts (seed 004 step 3 items iv–xv)
   member_index.parquet   person_id, member_id, name and birth date, for the hand-off to the app
@@ -30,6 +33,7 @@ from caseboard.analytics import hcc, model
 from caseboard.analytics.engine import Engine, InputTables, connect, read_input
 from caseboard.analytics.hcc_labels import labels as hcc_labels
 from caseboard.analytics.marts import high_risk, prework
+from caseboard.analytics.marts.chronic_conditions import chronic_conditions
 from caseboard.analytics.marts.ed_classification import ed_classification, ed_classification_by_year
 from caseboard.analytics.marts.encounters import encounters
 from caseboard.analytics.marts.member_months import member_months
@@ -44,7 +48,7 @@ RANKING_SCORES = (*RISK_MODELS, PREDICTED_ADMISSION)
 
 def step_count(config: RunConfig) -> int:
     """How many marts a run writes, for progress bars."""
-    return 14 if config.predict else 13
+    return 15 if config.predict else 14
 
 
 @dataclass
@@ -151,6 +155,12 @@ def run(config: RunConfig, progress: Progress = lambda step: None) -> RunResult:
     ed = out.write("ed_classification", ed_classification(enc, value_sets_dir=vs))
     out.write("ed_classification_by_year", ed_classification_by_year(ed))
     avoidable = _avoidable_events(pqi, ed, as_of)
+    out.write(
+        "chronic_conditions",
+        chronic_conditions(
+            inputs.medical_claim, since=high_risk.months_before(as_of, 24), until=as_of
+        ),
+    )
 
     attribution_path = config.input_dir / "attribution.parquet"
     attribution = (
