@@ -81,7 +81,7 @@ def prework_facts(
     dx = dx.join(codes, on="code")
     recent = (
         dx.filter(pl.col("last_seen") >= since_2y)
-        .sort(["person_id", "claims", "last_seen"], descending=[False, True, True])
+        .sort(["person_id", "claims", "last_seen", "code"], descending=[False, True, True, False])
         .group_by("person_id", maintain_order=True)
         .agg(diagnoses=pl.col("text").head(DIAGNOSES_SHOWN))
     )
@@ -96,7 +96,7 @@ def prework_facts(
                 pl.col("claims"),
             )
         )
-        .sort(["person_id", "claims"], descending=[False, True])
+        .sort(["person_id", "claims", "first_seen", "code"], descending=[False, True, False, False])
         .group_by("person_id", maintain_order=True)
         .agg(diagnostic_history=pl.col("line").head(DIAGNOSES_SHOWN))
     )
@@ -109,7 +109,7 @@ def prework_facts(
             last_fill=_.dispensing_date.max(), fills=_.count(), days_supply=_.days_supply.max()
         )
         .to_polars()
-        .sort(["person_id", "last_fill"], descending=[False, True])
+        .sort(["person_id", "last_fill", "ndc_code"], descending=[False, True, False])
         .with_columns(
             line=pl.format(
                 "NDC {} — last filled {}, {} fill(s), {} days' supply",
@@ -134,7 +134,10 @@ def prework_facts(
         .group_by(["person_id", "rendering_npi"])
         .aggregate(visits=_.claim_id.nunique(), latest=_.claim_start_date.max())
         .to_polars()
-        .sort(["person_id", "visits", "latest"], descending=[False, True, True])
+        .sort(
+            ["person_id", "visits", "latest", "rendering_npi"],
+            descending=[False, True, True, False],
+        )
         .group_by("person_id", maintain_order=True)
         .agg(
             provider_npis=pl.col("rendering_npi").head(PROVIDERS_SHOWN),
