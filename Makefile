@@ -15,11 +15,14 @@ install:
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || command -v uv >/dev/null || $(PYTHON) -m pip install --quiet uv
 	$(UV) sync --frozen --all-extras
 
-# Debian's chromium for the browser tests (never a browser download of Playwright's own).
+# Debian's chromium for the browser tests (never a browser download of Playwright's own) and a
+# Java runtime for the Spark tests.
 system-packages:
-	@if [ ! -x /usr/bin/chromium ]; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-	  else echo "Install Debian's chromium (sudo apt-get install chromium) for the browser tests"; exit 1; fi; \
+	@missing=""; [ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v java >/dev/null || missing="$$missing default-jre-headless"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "Install with apt-get:$$missing (needed by the browser and Spark tests)"; exit 1; fi; \
 	fi
 
 demo: install
