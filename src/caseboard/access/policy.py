@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
@@ -48,6 +49,11 @@ class Actor:
     def is_admin(self) -> bool:
         return self.membership.is_admin
 
+    @cached_property
+    def sharing_ids(self) -> frozenset[int]:
+        # One query per request: a profile asks for it for every kind of record it shows.
+        return _sharing_ids(self)
+
     @property
     def can_edit_patients(self) -> bool:
         return self.membership.role not in READ_ONLY_ROLES
@@ -88,12 +94,16 @@ def visible_partnerships(actor: Actor) -> QuerySet[Partnership]:
     )
 
 
-def sharing_organization_ids(actor: Actor) -> set[int]:
+def sharing_organization_ids(actor: Actor) -> frozenset[int]:
     """The actor's organization and every organization it is in an active partnership with."""
+    return actor.sharing_ids
+
+
+def _sharing_ids(actor: Actor) -> frozenset[int]:
     ids = {actor.organization.pk}
     for plan_id, partner_id in visible_partnerships(actor).values_list("plan_id", "partner_id"):
         ids.update((plan_id, partner_id))
-    return ids
+    return frozenset(ids)
 
 
 def visible_patients(actor: Actor) -> QuerySet[Patient]:

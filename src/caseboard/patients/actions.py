@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
@@ -125,10 +124,9 @@ def import_roster(
         raise PermissionDenied("Your role may not change patient records.")
     digest = hashlib.sha256(data).hexdigest()
     mode = RosterImport.Mode.GOOD_ROWS if good_rows_only else RosterImport.Mode.ALL_OR_NOTHING
-    user = User.objects.get(pk=actor.user.pk)
     record = RosterImport(
         organization=actor.organization,
-        uploaded_by=user,
+        uploaded_by=actor.user,
         file_name=file_name.replace("\x00", "")[:255],
         sha256=digest,
         content=data,
