@@ -19,5 +19,6 @@ urlpatterns = [
     path("patients/", include("caseboard.patients.urls")),
     path("partnerships/", include("caseboard.orgs.urls")),
     path("audit/", include("caseboard.audit.urls")),
+    path("care/", include("caseboard.care.urls")),
     path("api/", api.urls),
 ]

@@ -9,10 +9,12 @@ import re
 from collections.abc import Callable, Iterator
 
 import pytest
+from django.db.models import Model
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from caseboard.patients.actions import import_roster
+from tests import factories as f
 from tests.conftest import World, login
 from tests.factories import actor_for
 
@@ -43,15 +45,99 @@ def _roster_imports(w: World) -> tuple[object, object]:
     return other.pk, own.pk
 
 
+def _enrollments(w: World) -> tuple[object, object]:
+    other = f.make_enrollment(w.patient_b, w.practice_b, w.user_b)
+    own = f.make_enrollment(w.patient_a, w.practice_a, w.user_a)
+    return other.pk, own.pk
+
+
+def _referrals(w: World) -> tuple[object, object]:
+    other = f.make_referral(w.patient_b, f.make_resource(w.plan), w.practice_b, w.user_b)
+    own = f.make_referral(w.patient_a, f.make_resource(w.plan), w.practice_a, w.user_a)
+    return other.pk, own.pk
+
+
+def _patient_surveys(w: World) -> tuple[object, object]:
+    other = f.make_patient_survey(
+        f.make_enrollment(w.patient_b, w.practice_b, w.user_b, program="hhp")
+    )
+    own = f.make_patient_survey(
+        f.make_enrollment(w.patient_a, w.practice_a, w.user_a, program="hhp")
+    )
+    return other.pk, own.pk
+
+
+def _pair(make: Callable[[World, bool], Model]) -> ObjectPair:
+    """(another organization's object, practice A's own), from one builder."""
+    return lambda w: (make(w, False).pk, make(w, True).pk)
+
+
 OBJECT_PARAMETERS: dict[str, ObjectPair] = {
     "patient_id": lambda w: (w.patient_b.pk, w.patient_a.pk),
     "partnership_id": lambda w: (w.partnership_c.pk, w.partnership_a.pk),
     "import_id": _roster_imports,
+    "enrollment_id": _enrollments,
+    "goal_id": _pair(
+        lambda w, own: (
+            f.make_goal(w.patient_a, w.user_a, w.practice_a)
+            if own
+            else f.make_goal(w.patient_b, w.user_b, w.practice_b)
+        )
+    ),
+    "barrier_id": _pair(
+        lambda w, own: f.make_barrier(
+            w.patient_a if own else w.patient_b, w.user_a if own else w.user_b
+        )
+    ),
+    "intervention_id": _pair(
+        lambda w, own: f.make_intervention(
+            w.patient_a if own else w.patient_b, w.user_a if own else w.user_b
+        )
+    ),
+    "task_id": _pair(
+        lambda w, own: (
+            f.make_task(w.practice_a, w.user_a, patient=w.patient_a)
+            if own
+            else f.make_task(w.practice_b, w.user_b, patient=w.patient_b)
+        )
+    ),
+    "notification_id": _pair(
+        lambda w, own: (
+            f.make_notification(w.user_a, w.practice_a)
+            if own
+            else f.make_notification(w.user_b, w.practice_b)
+        )
+    ),
+    "screening_id": _pair(
+        lambda w, own: (
+            f.make_screening(w.patient_a, w.practice_a, w.user_a)
+            if own
+            else f.make_screening(w.patient_b, w.practice_b, w.user_b)
+        )
+    ),
+    # Plan P's directory is practice A's too; plan Q's is not.
+    "resource_id": _pair(lambda w, own: f.make_resource(w.plan if own else w.plan_q)),
+    "referral_id": _referrals,
+    "member_id": _pair(
+        lambda w, own: (
+            f.make_care_team_member(w.patient_a, w.practice_a, w.user_a)
+            if own
+            else f.make_care_team_member(w.patient_b, w.practice_b, w.user_b)
+        )
+    ),
+    "survey_id": _patient_surveys,
+    "staff_survey_id": _pair(
+        lambda w, own: (
+            f.make_staff_survey(w.user_a, w.practice_a)
+            if own
+            else f.make_staff_survey(w.user_b, w.practice_b)
+        )
+    ),
 }
 
 # Routes without an object in the URL, and why they cannot reveal another's object. Each is
 # still fetched below, searching for other organizations' patients by name.
-PARAMETERLESS_ROUTES = {
+FOUNDATION_ROUTES = {
     "": "home: counts and partnerships of the active organization",
     "account/login/": "sign-in form",
     "account/logout/": "sign-out",
@@ -68,6 +154,19 @@ PARAMETERLESS_ROUTES = {
     "api/me": "the user's own memberships",
     "api/patients": "search, scoped by the access policy",
     "api/partnerships": "the active organization's partnerships",
+}
+
+REGISTRY_ROUTES: dict[str, str] = {}
+CARE_PLAN_ROUTES: dict[str, str] = {}
+TASK_ROUTES: dict[str, str] = {}
+REFERRAL_ROUTES: dict[str, str] = {}
+
+PARAMETERLESS_ROUTES = {
+    **FOUNDATION_ROUTES,
+    **REGISTRY_ROUTES,
+    **CARE_PLAN_ROUTES,
+    **TASK_ROUTES,
+    **REFERRAL_ROUTES,
 }
 
 
@@ -96,9 +195,17 @@ def test_every_object_route_hides_other_organizations_objects(world: World) -> N
         if not PARAM.search(route):
             continue
         own = client.get(fill(route, owns))
-        # The route works for A's own object, so a 404 below is the policy, not a broken page.
-        assert own.status_code == 200, f"{route}: own object gave {own.status_code}"
-        other = client.get(fill(route, others))
+        if own.status_code == 405:
+            # An action route (POST only): the object is looked up before the form is read,
+            # so an empty post about another's object is refused as unknown, not as invalid.
+            own = client.post(fill(route, owns))
+            assert own.status_code in (200, 302, 400), f"{route}: own object gave {own.status_code}"
+            other = client.post(fill(route, others))
+        else:
+            # The route works for A's own object, so a 404 below is the policy, not a broken
+            # page.
+            assert own.status_code == 200, f"{route}: own object gave {own.status_code}"
+            other = client.get(fill(route, others))
         assert other.status_code in (403, 404), (
             f"{route}: other org's object gave {other.status_code}"
         )

@@ -6,6 +6,7 @@ records one organization holds cross to another only inside an active partnershi
 Missing and forbidden objects raise the same `Http404`, so object IDs leak nothing.
 """
 
+from caseboard.access import care
 from caseboard.access.policy import (
     Actor,
     NoActiveOrganization,
@@ -26,6 +27,7 @@ from caseboard.access.policy import (
 __all__ = [
     "Actor",
     "NoActiveOrganization",
+    "care",
     "get_partnership_for_user",
     "get_patient_for_editor",
     "get_patient_for_user",

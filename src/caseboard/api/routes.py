@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Query, Schema
 from ninja.security import django_auth
 
 from caseboard import access
-from caseboard.access import Actor, NoActiveOrganization
+from caseboard.api import care_plan, care_referrals, care_registry, care_tasks
+from caseboard.api.context import actor_of
 from caseboard.api.schemas import (
     AttributionOut,
     CoverageOut,
@@ -19,6 +21,7 @@ from caseboard.api.schemas import (
     PatientOut,
     PatientSummaryOut,
 )
+from caseboard.care.errors import CareError, StaleVersion
 from caseboard.orgs import queries as org_queries
 from caseboard.orgs.models import Membership, Organization
 from caseboard.patients import queries as patient_queries
@@ -26,11 +29,32 @@ from caseboard.patients import queries as patient_queries
 api = NinjaAPI(title="caseboard", version="1", auth=django_auth)
 
 
-def _actor(request: HttpRequest) -> Actor:
-    actor: Actor | None = getattr(request, "actor", None)
-    if actor is None:
-        raise NoActiveOrganization("Your account belongs to no active organization.")
-    return actor
+_actor = actor_of
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc) or "Forbidden."}, status=403)
+
+
+@api.exception_handler(StaleVersion)
+def _stale(request: HttpRequest, exc: StaleVersion) -> HttpResponse:
+    return api.create_response(request, {"detail": exc.message}, status=409)
+
+
+@api.exception_handler(CareError)
+def _refused(request: HttpRequest, exc: CareError) -> HttpResponse:
+    body = {"detail": exc.message, "field": exc.field}
+    return api.create_response(request, body, status=400)
+
+
+for _router in (
+    care_registry.router,
+    care_plan.router,
+    care_tasks.router,
+    care_referrals.router,
+):
+    api.add_router("", _router)
 
 
 def _org(org: Organization) -> OrganizationOut:

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone such as America/New_York.")
 
 
 class OrganizationKind(models.TextChoices):
@@ -25,6 +33,13 @@ class Organization(models.Model):
     state = models.CharField(max_length=2, blank=True, default="")
     postal_code = models.CharField(max_length=10, blank=True, default="")
     phone = models.CharField(max_length=32, blank=True, default="")
+    # Calendar months (care-management time, billing thresholds) are the organization's own.
+    time_zone = models.CharField(
+        max_length=64, default="America/New_York", validators=[validate_time_zone]
+    )
+    # Enrollees per care coordinator before the supervisor is warned; empty means the
+    # CASEBOARD_CASELOAD_RATIO setting (seed 003: 60:1).
+    caseload_ratio = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -42,6 +57,14 @@ class Organization(models.Model):
     @property
     def is_plan(self) -> bool:
         return self.kind == OrganizationKind.HEALTH_PLAN
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def effective_caseload_ratio(self) -> int:
+        return self.caseload_ratio or settings.CASEBOARD_CASELOAD_RATIO
 
 
 class Partnership(models.Model):

@@ -26,9 +26,12 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "caseboard.orgs",
     "caseboard.patients",
     "caseboard.audit",
+    "caseboard.care",
     "caseboard.demo",
     "caseboard.web",
 ]
@@ -151,6 +154,15 @@ STORAGES = {
 }
 
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Reminders and notifications run in the background: `caseboard db_worker` takes them from
+# the database queue, so a web request never waits on e-mail.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Care coordinators' caseload ceiling (seed 003: one dedicated care coordinator per 60
+# enrollees); an organization may set its own.
+CASEBOARD_CASELOAD_RATIO = int(os.environ.get("CASEBOARD_CASELOAD_RATIO", 60))
+# Links in e-mails point here.
+CASEBOARD_BASE_URL = os.environ.get("CASEBOARD_BASE_URL", "http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = os.environ.get("CASEBOARD_FROM_EMAIL", "caseboard@localhost")
 
 LOGGING = {
