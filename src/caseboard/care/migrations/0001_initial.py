@@ -7,443 +7,1497 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('orgs', '0002_organization_caseload_ratio_organization_time_zone'),
-        ('patients', '0002_published_analytics'),
+        ("orgs", "0002_organization_caseload_ratio_organization_time_zone"),
+        ("patients", "0002_published_analytics"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CarePlan',
+            name="CarePlan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('follow_up_plan', models.TextField(blank=True, default='')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('patient', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='care_plan', to='patients.patient')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('updated_by_organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("follow_up_plan", models.TextField(blank=True, default="")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "patient",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="care_plan",
+                        to="patients.patient",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "updated_by_organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.organization",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CommunityResource',
+            name="CommunityResource",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('categories', models.JSONField(default=list)),
-                ('description', models.TextField(blank=True, default='')),
-                ('eligibility', models.TextField(blank=True, default='')),
-                ('languages', models.CharField(blank=True, default='', max_length=200)),
-                ('hours', models.CharField(blank=True, default='', max_length=200)),
-                ('address', models.CharField(blank=True, default='', max_length=200)),
-                ('city', models.CharField(blank=True, default='', max_length=100)),
-                ('postal_code', models.CharField(blank=True, default='', max_length=10)),
-                ('phone', models.CharField(blank=True, default='', max_length=32)),
-                ('email', models.EmailField(blank=True, default='', max_length=254)),
-                ('website', models.URLField(blank=True, default='')),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('maintained_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='maintained_resources', to='orgs.organization')),
-                ('organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='community_resources', to='orgs.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("categories", models.JSONField(default=list)),
+                ("description", models.TextField(blank=True, default="")),
+                ("eligibility", models.TextField(blank=True, default="")),
+                ("languages", models.CharField(blank=True, default="", max_length=200)),
+                ("hours", models.CharField(blank=True, default="", max_length=200)),
+                ("address", models.CharField(blank=True, default="", max_length=200)),
+                ("city", models.CharField(blank=True, default="", max_length=100)),
+                ("postal_code", models.CharField(blank=True, default="", max_length=10)),
+                ("phone", models.CharField(blank=True, default="", max_length=32)),
+                ("email", models.EmailField(blank=True, default="", max_length=254)),
+                ("website", models.URLField(blank=True, default="")),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "maintained_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="maintained_resources",
+                        to="orgs.organization",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="community_resources",
+                        to="orgs.organization",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Enrollment',
+            name="Enrollment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('program', models.CharField(choices=[('practice_cm', 'Practice care management'), ('hhp', 'Health home (HHP)'), ('hmp', 'Health management / health coaching (HMP)'), ('plan_complex', 'Plan complex case management'), ('plan_social', 'Plan social care management'), ('substance_use', 'Substance-use program')], max_length=16)),
-                ('acuity', models.CharField(choices=[('high', 'Tier 1 — high'), ('rising', 'Tier 2 — rising risk'), ('low', 'Tier 3 — low')], default='rising', max_length=8)),
-                ('status', models.CharField(choices=[('identified', 'Identified'), ('outreach', 'Outreach'), ('engaged', 'Engaged'), ('enrolled', 'Enrolled (active)'), ('monitor', 'Monitor'), ('graduated', 'Graduated'), ('declined', 'Declined'), ('unable_to_reach', 'Unable to reach'), ('disenrolled', 'Disenrolled')], default='identified', max_length=16)),
-                ('status_since', models.DateField()),
-                ('identified_on', models.DateField()),
-                ('ended_on', models.DateField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('care_manager', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='caseload', to=settings.AUTH_USER_MODEL)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('lead_organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='led_enrollments', to='orgs.organization')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='enrollments', to='patients.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "program",
+                    models.CharField(
+                        choices=[
+                            ("practice_cm", "Practice care management"),
+                            ("hhp", "Health home (HHP)"),
+                            ("hmp", "Health management / health coaching (HMP)"),
+                            ("plan_complex", "Plan complex case management"),
+                            ("plan_social", "Plan social care management"),
+                            ("substance_use", "Substance-use program"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "acuity",
+                    models.CharField(
+                        choices=[
+                            ("high", "Tier 1 — high"),
+                            ("rising", "Tier 2 — rising risk"),
+                            ("low", "Tier 3 — low"),
+                        ],
+                        default="rising",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("identified", "Identified"),
+                            ("outreach", "Outreach"),
+                            ("engaged", "Engaged"),
+                            ("enrolled", "Enrolled (active)"),
+                            ("monitor", "Monitor"),
+                            ("graduated", "Graduated"),
+                            ("declined", "Declined"),
+                            ("unable_to_reach", "Unable to reach"),
+                            ("disenrolled", "Disenrolled"),
+                        ],
+                        default="identified",
+                        max_length=16,
+                    ),
+                ),
+                ("status_since", models.DateField()),
+                ("identified_on", models.DateField()),
+                ("ended_on", models.DateField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "care_manager",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="caseload",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "lead_organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="led_enrollments",
+                        to="orgs.organization",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="enrollments",
+                        to="patients.patient",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['patient__family_name', 'patient__given_name', 'program'],
+                "ordering": ["patient__family_name", "patient__given_name", "program"],
             },
         ),
         migrations.CreateModel(
-            name='EnrollmentTransition',
+            name="EnrollmentTransition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_status', models.CharField(blank=True, choices=[('identified', 'Identified'), ('outreach', 'Outreach'), ('engaged', 'Engaged'), ('enrolled', 'Enrolled (active)'), ('monitor', 'Monitor'), ('graduated', 'Graduated'), ('declined', 'Declined'), ('unable_to_reach', 'Unable to reach'), ('disenrolled', 'Disenrolled')], max_length=16)),
-                ('to_status', models.CharField(choices=[('identified', 'Identified'), ('outreach', 'Outreach'), ('engaged', 'Engaged'), ('enrolled', 'Enrolled (active)'), ('monitor', 'Monitor'), ('graduated', 'Graduated'), ('declined', 'Declined'), ('unable_to_reach', 'Unable to reach'), ('disenrolled', 'Disenrolled')], max_length=16)),
-                ('effective_on', models.DateField()),
-                ('reason', models.TextField()),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('by_organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.organization')),
-                ('enrollment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='transitions', to='care.enrollment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "from_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("identified", "Identified"),
+                            ("outreach", "Outreach"),
+                            ("engaged", "Engaged"),
+                            ("enrolled", "Enrolled (active)"),
+                            ("monitor", "Monitor"),
+                            ("graduated", "Graduated"),
+                            ("declined", "Declined"),
+                            ("unable_to_reach", "Unable to reach"),
+                            ("disenrolled", "Disenrolled"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        choices=[
+                            ("identified", "Identified"),
+                            ("outreach", "Outreach"),
+                            ("engaged", "Engaged"),
+                            ("enrolled", "Enrolled (active)"),
+                            ("monitor", "Monitor"),
+                            ("graduated", "Graduated"),
+                            ("declined", "Declined"),
+                            ("unable_to_reach", "Unable to reach"),
+                            ("disenrolled", "Disenrolled"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("effective_on", models.DateField()),
+                ("reason", models.TextField()),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "by_organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.organization",
+                    ),
+                ),
+                (
+                    "enrollment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="transitions",
+                        to="care.enrollment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['enrollment', 'at', 'id'],
+                "ordering": ["enrollment", "at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Goal',
+            name="Goal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('statement', models.TextField()),
-                ('domain', models.CharField(choices=[('physical', 'Physical health'), ('behavioral', 'Behavioral health'), ('substance_use', 'Substance use'), ('social', 'Social needs (housing, food, transport)'), ('self_management', 'Self-management'), ('access', 'Access to care'), ('functioning', 'Daily functioning'), ('other', 'Other')], default='other', max_length=16)),
-                ('target_date', models.DateField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('on_hold', 'On hold'), ('met', 'Met'), ('not_met', 'Not met'), ('discontinued', 'Discontinued')], default='active', max_length=16)),
-                ('achievement', models.CharField(choices=[('not_started', 'Not started'), ('some_progress', 'Some progress'), ('mostly', 'Mostly achieved'), ('achieved', 'Achieved')], default='not_started', max_length=16)),
-                ('met_on', models.DateField(blank=True, null=True)),
-                ('source', models.CharField(choices=[('care_team', 'Care team'), ('conference', 'Case conference')], default='care_team', max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('care_plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='goals', to='care.careplan')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('created_by_organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("statement", models.TextField()),
+                (
+                    "domain",
+                    models.CharField(
+                        choices=[
+                            ("physical", "Physical health"),
+                            ("behavioral", "Behavioral health"),
+                            ("substance_use", "Substance use"),
+                            ("social", "Social needs (housing, food, transport)"),
+                            ("self_management", "Self-management"),
+                            ("access", "Access to care"),
+                            ("functioning", "Daily functioning"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=16,
+                    ),
+                ),
+                ("target_date", models.DateField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("on_hold", "On hold"),
+                            ("met", "Met"),
+                            ("not_met", "Not met"),
+                            ("discontinued", "Discontinued"),
+                        ],
+                        default="active",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "achievement",
+                    models.CharField(
+                        choices=[
+                            ("not_started", "Not started"),
+                            ("some_progress", "Some progress"),
+                            ("mostly", "Mostly achieved"),
+                            ("achieved", "Achieved"),
+                        ],
+                        default="not_started",
+                        max_length=16,
+                    ),
+                ),
+                ("met_on", models.DateField(blank=True, null=True)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("care_team", "Care team"), ("conference", "Case conference")],
+                        default="care_team",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "care_plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="goals",
+                        to="care.careplan",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "created_by_organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.organization",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['care_plan', 'status', 'target_date', 'id'],
+                "ordering": ["care_plan", "status", "target_date", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ConfidenceRating',
+            name="ConfidenceRating",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rating', models.PositiveSmallIntegerField(validators=[django.core.validators.MaxValueValidator(10)])),
-                ('recorded_on', models.DateField()),
-                ('note', models.CharField(blank=True, default='', max_length=300)),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('goal', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='confidence_ratings', to='care.goal')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "rating",
+                    models.PositiveSmallIntegerField(
+                        validators=[django.core.validators.MaxValueValidator(10)]
+                    ),
+                ),
+                ("recorded_on", models.DateField()),
+                ("note", models.CharField(blank=True, default="", max_length=300)),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "goal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="confidence_ratings",
+                        to="care.goal",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['goal', 'recorded_on', 'id'],
+                "ordering": ["goal", "recorded_on", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Barrier',
+            name="Barrier",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('transportation', 'Transportation'), ('cost', 'Cost / insurance'), ('language', 'Language'), ('health_literacy', 'Health literacy'), ('housing', 'Housing'), ('food', 'Food'), ('behavioral_health', 'Behavioral health'), ('substance_use', 'Substance use'), ('caregiving', 'Caregiving / family'), ('motivation', 'Motivation / readiness'), ('other', 'Other')], max_length=20)),
-                ('description', models.TextField()),
-                ('resolved_on', models.DateField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('care_plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='barriers', to='care.careplan')),
-                ('goal', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='barriers', to='care.goal')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("transportation", "Transportation"),
+                            ("cost", "Cost / insurance"),
+                            ("language", "Language"),
+                            ("health_literacy", "Health literacy"),
+                            ("housing", "Housing"),
+                            ("food", "Food"),
+                            ("behavioral_health", "Behavioral health"),
+                            ("substance_use", "Substance use"),
+                            ("caregiving", "Caregiving / family"),
+                            ("motivation", "Motivation / readiness"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("description", models.TextField()),
+                ("resolved_on", models.DateField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "care_plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="barriers",
+                        to="care.careplan",
+                    ),
+                ),
+                (
+                    "goal",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="barriers",
+                        to="care.goal",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['care_plan', 'resolved_on', 'id'],
+                "ordering": ["care_plan", "resolved_on", "id"],
             },
         ),
         migrations.CreateModel(
-            name='GoalProgress',
+            name="GoalProgress",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('active', 'Active'), ('on_hold', 'On hold'), ('met', 'Met'), ('not_met', 'Not met'), ('discontinued', 'Discontinued')], max_length=16)),
-                ('achievement', models.CharField(choices=[('not_started', 'Not started'), ('some_progress', 'Some progress'), ('mostly', 'Mostly achieved'), ('achieved', 'Achieved')], max_length=16)),
-                ('note', models.TextField(blank=True, default='')),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('by_organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.organization')),
-                ('goal', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='progress', to='care.goal')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("on_hold", "On hold"),
+                            ("met", "Met"),
+                            ("not_met", "Not met"),
+                            ("discontinued", "Discontinued"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "achievement",
+                    models.CharField(
+                        choices=[
+                            ("not_started", "Not started"),
+                            ("some_progress", "Some progress"),
+                            ("mostly", "Mostly achieved"),
+                            ("achieved", "Achieved"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("note", models.TextField(blank=True, default="")),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "by_organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.organization",
+                    ),
+                ),
+                (
+                    "goal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="progress",
+                        to="care.goal",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['goal', '-at', '-id'],
+                "ordering": ["goal", "-at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Interaction',
+            name="Interaction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('phone', 'Phone'), ('in_person', 'In person'), ('video', 'Video'), ('text', 'Text / portal message'), ('non_face_to_face', 'Non-face-to-face work'), ('care_team_meeting', 'Care-team meeting')], max_length=20)),
-                ('direction', models.CharField(choices=[('outbound', 'Outbound'), ('inbound', 'Inbound'), ('none', 'Not applicable')], default='none', max_length=8)),
-                ('reached', models.BooleanField(blank=True, null=True)),
-                ('occurred_at', models.DateTimeField()),
-                ('minutes', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(600)])),
-                ('note', models.TextField(blank=True, default='')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('enrollment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='interactions', to='care.enrollment')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.organization')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='interactions', to='patients.patient')),
-                ('staff', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='interactions', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("phone", "Phone"),
+                            ("in_person", "In person"),
+                            ("video", "Video"),
+                            ("text", "Text / portal message"),
+                            ("non_face_to_face", "Non-face-to-face work"),
+                            ("care_team_meeting", "Care-team meeting"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "direction",
+                    models.CharField(
+                        choices=[
+                            ("outbound", "Outbound"),
+                            ("inbound", "Inbound"),
+                            ("none", "Not applicable"),
+                        ],
+                        default="none",
+                        max_length=8,
+                    ),
+                ),
+                ("reached", models.BooleanField(blank=True, null=True)),
+                ("occurred_at", models.DateTimeField()),
+                (
+                    "minutes",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(600),
+                        ]
+                    ),
+                ),
+                ("note", models.TextField(blank=True, default="")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "enrollment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="interactions",
+                        to="care.enrollment",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.organization",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="interactions",
+                        to="patients.patient",
+                    ),
+                ),
+                (
+                    "staff",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="interactions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-occurred_at', '-id'],
+                "ordering": ["-occurred_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Intervention',
+            name="Intervention",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('description', models.TextField()),
-                ('responsible_name', models.CharField(blank=True, default='', max_length=200)),
-                ('due_on', models.DateField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('planned', 'Planned'), ('in_progress', 'In progress'), ('done', 'Done'), ('stopped', 'Stopped')], default='planned', max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('care_plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='interventions', to='care.careplan')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('goal', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='interventions', to='care.goal')),
-                ('responsible_organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.organization')),
-                ('responsible_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("description", models.TextField()),
+                ("responsible_name", models.CharField(blank=True, default="", max_length=200)),
+                ("due_on", models.DateField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("planned", "Planned"),
+                            ("in_progress", "In progress"),
+                            ("done", "Done"),
+                            ("stopped", "Stopped"),
+                        ],
+                        default="planned",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "care_plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="interventions",
+                        to="care.careplan",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "goal",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="interventions",
+                        to="care.goal",
+                    ),
+                ),
+                (
+                    "responsible_organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.organization",
+                    ),
+                ),
+                (
+                    "responsible_user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['care_plan', 'due_on', 'id'],
+                "ordering": ["care_plan", "due_on", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=32)),
-                ('title', models.CharField(max_length=200)),
-                ('body', models.TextField(blank=True, default='')),
-                ('url', models.CharField(blank=True, default='', max_length=300)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('read_at', models.DateTimeField(blank=True, null=True)),
-                ('emailed_at', models.DateTimeField(blank=True, null=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orgs.organization')),
-                ('patient', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='patients.patient')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=32)),
+                ("title", models.CharField(max_length=200)),
+                ("body", models.TextField(blank=True, default="")),
+                ("url", models.CharField(blank=True, default="", max_length=300)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("read_at", models.DateTimeField(blank=True, null=True)),
+                ("emailed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="orgs.organization",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="patients.patient",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='PatientSurvey',
+            name="PatientSurvey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('enrollment', 'At enrollment'), ('three_months', 'At 3 months')], max_length=16)),
-                ('due_on', models.DateField()),
-                ('status', models.CharField(choices=[('due', 'Due'), ('completed', 'Completed'), ('declined', 'Declined')], default='due', max_length=12)),
-                ('self_rated_health', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)])),
-                ('would_recommend', models.CharField(blank=True, choices=[('yes', 'Yes'), ('no', 'No'), ('maybe', 'Maybe')], max_length=8)),
-                ('completed_on', models.DateField(blank=True, null=True)),
-                ('enrollment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='surveys', to='care.enrollment')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='surveys', to='patients.patient')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("enrollment", "At enrollment"), ("three_months", "At 3 months")],
+                        max_length=16,
+                    ),
+                ),
+                ("due_on", models.DateField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("due", "Due"),
+                            ("completed", "Completed"),
+                            ("declined", "Declined"),
+                        ],
+                        default="due",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "self_rated_health",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                    ),
+                ),
+                (
+                    "would_recommend",
+                    models.CharField(
+                        blank=True,
+                        choices=[("yes", "Yes"), ("no", "No"), ("maybe", "Maybe")],
+                        max_length=8,
+                    ),
+                ),
+                ("completed_on", models.DateField(blank=True, null=True)),
+                (
+                    "enrollment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="surveys",
+                        to="care.enrollment",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="surveys",
+                        to="patients.patient",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['due_on', 'id'],
+                "ordering": ["due_on", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Referral',
+            name="Referral",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('category', models.CharField(choices=[('housing', 'Housing'), ('food', 'Food'), ('transportation', 'Transportation'), ('utilities', 'Utilities'), ('safety', 'Interpersonal safety'), ('behavioral_health', 'Behavioral health'), ('other', 'Other')], max_length=20)),
-                ('reason', models.TextField()),
-                ('status', models.CharField(choices=[('sent', 'Sent'), ('accepted', 'Accepted'), ('in_progress', 'In progress'), ('completed', 'Completed'), ('declined', 'Declined'), ('cancelled', 'Cancelled')], default='sent', max_length=16)),
-                ('outcome', models.CharField(blank=True, choices=[('need_met', 'Need met'), ('partly_met', 'Need partly met'), ('not_met', 'Need not met'), ('not_eligible', 'Not eligible'), ('patient_declined', 'Patient declined'), ('unable_to_contact', 'Unable to contact patient')], max_length=20)),
-                ('outcome_note', models.TextField(blank=True, default='')),
-                ('sent_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.organization')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='referrals', to='patients.patient')),
-                ('referred_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('resource', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='referrals', to='care.communityresource')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("housing", "Housing"),
+                            ("food", "Food"),
+                            ("transportation", "Transportation"),
+                            ("utilities", "Utilities"),
+                            ("safety", "Interpersonal safety"),
+                            ("behavioral_health", "Behavioral health"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("reason", models.TextField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("sent", "Sent"),
+                            ("accepted", "Accepted"),
+                            ("in_progress", "In progress"),
+                            ("completed", "Completed"),
+                            ("declined", "Declined"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="sent",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("need_met", "Need met"),
+                            ("partly_met", "Need partly met"),
+                            ("not_met", "Need not met"),
+                            ("not_eligible", "Not eligible"),
+                            ("patient_declined", "Patient declined"),
+                            ("unable_to_contact", "Unable to contact patient"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("outcome_note", models.TextField(blank=True, default="")),
+                ("sent_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.organization",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="referrals",
+                        to="patients.patient",
+                    ),
+                ),
+                (
+                    "referred_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "resource",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="referrals",
+                        to="care.communityresource",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-sent_at', '-id'],
+                "ordering": ["-sent_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ReferralUpdate',
+            name="ReferralUpdate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('sent', 'Sent'), ('accepted', 'Accepted'), ('in_progress', 'In progress'), ('completed', 'Completed'), ('declined', 'Declined'), ('cancelled', 'Cancelled')], max_length=16)),
-                ('note', models.TextField(blank=True, default='')),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('by_organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.organization')),
-                ('referral', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='updates', to='care.referral')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("sent", "Sent"),
+                            ("accepted", "Accepted"),
+                            ("in_progress", "In progress"),
+                            ("completed", "Completed"),
+                            ("declined", "Declined"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("note", models.TextField(blank=True, default="")),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "by_organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.organization",
+                    ),
+                ),
+                (
+                    "referral",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="updates",
+                        to="care.referral",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['referral', 'at', 'id'],
+                "ordering": ["referral", "at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Screening',
+            name="Screening",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('instrument', models.CharField(choices=[('phq2', 'PHQ-2 (depression, first step)'), ('phq9', 'PHQ-9 (depression)'), ('gad7', 'GAD-7 (anxiety)'), ('audit_c', 'AUDIT-C (alcohol use)'), ('ahc_hrsn', 'AHC health-related social needs (core)')], max_length=12)),
-                ('answers', models.JSONField()),
-                ('score', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('interpretation', models.CharField(max_length=200)),
-                ('positive', models.BooleanField()),
-                ('safety_flag', models.BooleanField(default=False)),
-                ('positive_domains', models.JSONField(blank=True, default=list)),
-                ('administered_on', models.DateField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('administered_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.organization')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='screenings', to='patients.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "instrument",
+                    models.CharField(
+                        choices=[
+                            ("phq2", "PHQ-2 (depression, first step)"),
+                            ("phq9", "PHQ-9 (depression)"),
+                            ("gad7", "GAD-7 (anxiety)"),
+                            ("audit_c", "AUDIT-C (alcohol use)"),
+                            ("ahc_hrsn", "AHC health-related social needs (core)"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("answers", models.JSONField()),
+                ("score", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("interpretation", models.CharField(max_length=200)),
+                ("positive", models.BooleanField()),
+                ("safety_flag", models.BooleanField(default=False)),
+                ("positive_domains", models.JSONField(blank=True, default=list)),
+                ("administered_on", models.DateField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "administered_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.organization",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="screenings",
+                        to="patients.patient",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-administered_on', '-id'],
+                "ordering": ["-administered_on", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='referral',
-            name='screening',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='referrals', to='care.screening'),
+            model_name="referral",
+            name="screening",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="referrals",
+                to="care.screening",
+            ),
         ),
         migrations.CreateModel(
-            name='StaffSurvey',
+            name="StaffSurvey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period_start', models.DateField()),
-                ('due_on', models.DateField()),
-                ('status', models.CharField(choices=[('due', 'Due'), ('completed', 'Completed'), ('declined', 'Declined')], default='due', max_length=12)),
-                ('answers', models.JSONField(blank=True, default=dict)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orgs.organization')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='staff_surveys', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("period_start", models.DateField()),
+                ("due_on", models.DateField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("due", "Due"),
+                            ("completed", "Completed"),
+                            ("declined", "Declined"),
+                        ],
+                        default="due",
+                        max_length=12,
+                    ),
+                ),
+                ("answers", models.JSONField(blank=True, default=dict)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="orgs.organization",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="staff_surveys",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-period_start', 'id'],
+                "ordering": ["-period_start", "id"],
             },
         ),
         migrations.CreateModel(
-            name='SuccessStory',
+            name="SuccessStory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('story', models.TextField()),
-                ('share_at_team_meeting', models.BooleanField(default=True)),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('by_organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.organization')),
-                ('goal', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='success_story', to='care.goal')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("story", models.TextField()),
+                ("share_at_team_meeting", models.BooleanField(default=True)),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "by_organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.organization",
+                    ),
+                ),
+                (
+                    "goal",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="success_story",
+                        to="care.goal",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at'],
+                "ordering": ["-at"],
             },
         ),
         migrations.CreateModel(
-            name='Task',
+            name="Task",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('detail', models.TextField(blank=True, default='')),
-                ('due_on', models.DateField()),
-                ('priority', models.CharField(choices=[('high', 'High'), ('normal', 'Normal'), ('low', 'Low')], default='normal', max_length=8)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('in_progress', 'In progress'), ('done', 'Done'), ('cancelled', 'Cancelled')], default='open', max_length=16)),
-                ('source', models.CharField(choices=[('manual', 'Manual'), ('conference', 'Case conference'), ('alert', 'Alert'), ('screening', 'Screening'), ('referral', 'Referral'), ('survey', 'Survey')], default='manual', max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('outcome', models.TextField(blank=True, default='')),
-                ('reminded_due_soon_at', models.DateTimeField(blank=True, null=True)),
-                ('reminded_overdue_at', models.DateTimeField(blank=True, null=True)),
-                ('completed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('created_by_organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.organization')),
-                ('goal', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tasks', to='care.goal')),
-                ('owner_organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='owned_tasks', to='orgs.organization')),
-                ('owner_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='owned_tasks', to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='tasks', to='patients.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("detail", models.TextField(blank=True, default="")),
+                ("due_on", models.DateField()),
+                (
+                    "priority",
+                    models.CharField(
+                        choices=[("high", "High"), ("normal", "Normal"), ("low", "Low")],
+                        default="normal",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("in_progress", "In progress"),
+                            ("done", "Done"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="open",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("manual", "Manual"),
+                            ("conference", "Case conference"),
+                            ("alert", "Alert"),
+                            ("screening", "Screening"),
+                            ("referral", "Referral"),
+                            ("survey", "Survey"),
+                        ],
+                        default="manual",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                ("outcome", models.TextField(blank=True, default="")),
+                ("reminded_due_soon_at", models.DateTimeField(blank=True, null=True)),
+                ("reminded_overdue_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "completed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "created_by_organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.organization",
+                    ),
+                ),
+                (
+                    "goal",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="tasks",
+                        to="care.goal",
+                    ),
+                ),
+                (
+                    "owner_organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="owned_tasks",
+                        to="orgs.organization",
+                    ),
+                ),
+                (
+                    "owner_user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="owned_tasks",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tasks",
+                        to="patients.patient",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['due_on', 'priority', 'id'],
+                "ordering": ["due_on", "priority", "id"],
             },
         ),
         migrations.CreateModel(
-            name='CarePlanRevision',
+            name="CarePlanRevision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField()),
-                ('summary', models.CharField(max_length=300)),
-                ('snapshot', models.JSONField(default=dict)),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('by_organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.organization')),
-                ('care_plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='revisions', to='care.careplan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.PositiveIntegerField()),
+                ("summary", models.CharField(max_length=300)),
+                ("snapshot", models.JSONField(default=dict)),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "by_organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.organization",
+                    ),
+                ),
+                (
+                    "care_plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="revisions",
+                        to="care.careplan",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-version'],
-                'constraints': [models.UniqueConstraint(fields=('care_plan', 'version'), name='revision_per_version')],
+                "ordering": ["-version"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("care_plan", "version"), name="revision_per_version"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CareTeamMember',
+            name="CareTeamMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(blank=True, default='', max_length=200)),
-                ('role', models.CharField(blank=True, choices=[('director_cm', 'Director of care management'), ('project_manager', 'Project manager'), ('case_manager', 'Case manager'), ('social_care_manager', 'Social care manager'), ('medical_director', 'Medical director'), ('clinical_care_manager', 'Clinical care manager (RN)'), ('pcp', 'Primary care provider'), ('care_coordinator', 'Care coordinator'), ('chw', 'Community health worker'), ('bh_provider', 'Behavioral-health provider'), ('clinical_pharmacist', 'Clinical pharmacist'), ('practice_facilitator', 'Practice facilitator'), ('hhp_director', 'HHP director'), ('dedicated_care_coordinator', 'Dedicated care coordinator'), ('clinical_consultant', 'Clinical consultant'), ('housing_navigator', 'Housing navigator'), ('lcsw', 'Licensed clinical social worker'), ('member_advocate', 'Member advocate'), ('org_admin', 'Organization administrator')], max_length=32)),
-                ('role_description', models.CharField(blank=True, default='', max_length=200)),
-                ('phone', models.CharField(blank=True, default='', max_length=32)),
-                ('is_lead', models.BooleanField(default=False)),
-                ('started_on', models.DateField()),
-                ('ended_on', models.DateField(blank=True, null=True)),
-                ('added_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('added_by_organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.organization')),
-                ('organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.organization')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='care_team', to='patients.patient')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='care_teams', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(blank=True, default="", max_length=200)),
+                (
+                    "role",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("director_cm", "Director of care management"),
+                            ("project_manager", "Project manager"),
+                            ("case_manager", "Case manager"),
+                            ("social_care_manager", "Social care manager"),
+                            ("medical_director", "Medical director"),
+                            ("clinical_care_manager", "Clinical care manager (RN)"),
+                            ("pcp", "Primary care provider"),
+                            ("care_coordinator", "Care coordinator"),
+                            ("chw", "Community health worker"),
+                            ("bh_provider", "Behavioral-health provider"),
+                            ("clinical_pharmacist", "Clinical pharmacist"),
+                            ("practice_facilitator", "Practice facilitator"),
+                            ("hhp_director", "HHP director"),
+                            ("dedicated_care_coordinator", "Dedicated care coordinator"),
+                            ("clinical_consultant", "Clinical consultant"),
+                            ("housing_navigator", "Housing navigator"),
+                            ("lcsw", "Licensed clinical social worker"),
+                            ("member_advocate", "Member advocate"),
+                            ("org_admin", "Organization administrator"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("role_description", models.CharField(blank=True, default="", max_length=200)),
+                ("phone", models.CharField(blank=True, default="", max_length=32)),
+                ("is_lead", models.BooleanField(default=False)),
+                ("started_on", models.DateField()),
+                ("ended_on", models.DateField(blank=True, null=True)),
+                (
+                    "added_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "added_by_organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.organization",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.organization",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="care_team",
+                        to="patients.patient",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="care_teams",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['patient', '-is_lead', 'started_on', 'id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('user__isnull', False), models.Q(('name', ''), _negated=True), _connector='OR'), name='care_team_member_named'), models.UniqueConstraint(condition=models.Q(('ended_on__isnull', True), ('user__isnull', False)), fields=('patient', 'user'), name='care_team_member_once')],
+                "ordering": ["patient", "-is_lead", "started_on", "id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("user__isnull", False),
+                            models.Q(("name", ""), _negated=True),
+                            _connector="OR",
+                        ),
+                        name="care_team_member_named",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("ended_on__isnull", True), ("user__isnull", False)),
+                        fields=("patient", "user"),
+                        name="care_team_member_once",
+                    ),
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='enrollment',
-            index=models.Index(fields=['lead_organization', 'status'], name='care_enroll_lead_or_505c20_idx'),
+            model_name="enrollment",
+            index=models.Index(
+                fields=["lead_organization", "status"], name="care_enroll_lead_or_505c20_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='enrollment',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['graduated', 'disenrolled']), _negated=True), fields=('patient', 'program', 'lead_organization'), name='enrollment_one_open_per_program'),
+            model_name="enrollment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ["graduated", "disenrolled"]), _negated=True),
+                fields=("patient", "program", "lead_organization"),
+                name="enrollment_one_open_per_program",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='enrollment',
-            constraint=models.CheckConstraint(condition=models.Q(('ended_on__isnull', True), ('ended_on__gte', models.F('identified_on')), _connector='OR'), name='enrollment_ends_after_identified'),
+            model_name="enrollment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("ended_on__isnull", True),
+                    ("ended_on__gte", models.F("identified_on")),
+                    _connector="OR",
+                ),
+                name="enrollment_ends_after_identified",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='confidencerating',
-            constraint=models.CheckConstraint(condition=models.Q(('rating__lte', 10)), name='confidence_zero_to_ten'),
+            model_name="confidencerating",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("rating__lte", 10)), name="confidence_zero_to_ten"
+            ),
         ),
         migrations.AddIndex(
-            model_name='interaction',
-            index=models.Index(fields=['organization', 'occurred_at'], name='care_intera_organiz_0f496a_idx'),
+            model_name="interaction",
+            index=models.Index(
+                fields=["organization", "occurred_at"], name="care_intera_organiz_0f496a_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='interaction',
-            constraint=models.CheckConstraint(condition=models.Q(('minutes__lte', 600)), name='interaction_minutes_max'),
+            model_name="interaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("minutes__lte", 600)), name="interaction_minutes_max"
+            ),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(fields=['user', 'organization', 'read_at'], name='care_notifi_user_id_6d50f0_idx'),
+            model_name="notification",
+            index=models.Index(
+                fields=["user", "organization", "read_at"], name="care_notifi_user_id_6d50f0_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='patientsurvey',
-            constraint=models.UniqueConstraint(fields=('enrollment', 'kind'), name='patient_survey_once'),
+            model_name="patientsurvey",
+            constraint=models.UniqueConstraint(
+                fields=("enrollment", "kind"), name="patient_survey_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='patientsurvey',
-            constraint=models.CheckConstraint(condition=models.Q(('self_rated_health__isnull', True), models.Q(('self_rated_health__gte', 1), ('self_rated_health__lte', 5)), _connector='OR'), name='self_rated_health_one_to_five'),
+            model_name="patientsurvey",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("self_rated_health__isnull", True),
+                    models.Q(("self_rated_health__gte", 1), ("self_rated_health__lte", 5)),
+                    _connector="OR",
+                ),
+                name="self_rated_health_one_to_five",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='staffsurvey',
-            constraint=models.UniqueConstraint(fields=('user', 'organization', 'period_start'), name='staff_survey_once'),
+            model_name="staffsurvey",
+            constraint=models.UniqueConstraint(
+                fields=("user", "organization", "period_start"), name="staff_survey_once"
+            ),
         ),
         migrations.AddIndex(
-            model_name='task',
-            index=models.Index(fields=['owner_organization', 'status', 'due_on'], name='care_task_owner_o_d7ab72_idx'),
+            model_name="task",
+            index=models.Index(
+                fields=["owner_organization", "status", "due_on"],
+                name="care_task_owner_o_d7ab72_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='task',
-            index=models.Index(fields=['owner_user', 'status', 'due_on'], name='care_task_owner_u_16f93a_idx'),
+            model_name="task",
+            index=models.Index(
+                fields=["owner_user", "status", "due_on"], name="care_task_owner_u_16f93a_idx"
+            ),
         ),
     ]

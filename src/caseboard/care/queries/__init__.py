@@ -1,0 +1,1 @@
+"""Reads of care-management records, each starting from `caseboard.access`."""
