@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q, QuerySet
@@ -33,6 +34,7 @@ from caseboard.care.models import (
     SuccessStory,
     Task,
 )
+from caseboard.orgs.models import Membership, Organization, Role
 from caseboard.patients.models import Patient
 
 M = TypeVar("M", bound=models.Model)
@@ -271,3 +273,36 @@ def get_patient_survey_for_user(actor: Actor, survey_id: int | str) -> PatientSu
 def get_staff_survey_for_user(actor: Actor, survey_id: int | str) -> StaffSurvey:
     own = StaffSurvey.objects.filter(user=actor.user, organization=actor.organization)
     return _one(own, survey_id, "staff survey")
+
+
+def visible_staff_surveys(actor: Actor) -> QuerySet[StaffSurvey]:
+    """A person's own staff surveys for the organization they are acting for."""
+    return StaffSurvey.objects.filter(user=actor.user, organization=actor.organization)
+
+
+def patient_visible_to_organization(patient: Patient, organization: Organization) -> bool:
+    """Whether the staff of `organization` see `patient`, by the same rule as their own pages.
+
+    Asked before handing a task about the patient to another organization: a task its staff
+    could not open would be lost work.
+    """
+    stand_in = Actor(user=User(), membership=Membership(organization=organization))
+    return visible_patients(stand_in).filter(pk=patient.pk).exists()
+
+
+# Who reads the organization's staff-survey results (seed 004 evaluation framework 2c): those
+# who run the collaboration, never colleagues reading each other's answers.
+STAFF_SURVEY_RESULT_ROLES = frozenset(
+    {Role.DIRECTOR_OF_CARE_MANAGEMENT, Role.PROJECT_MANAGER, Role.HHP_DIRECTOR}
+)
+
+
+def may_see_staff_survey_results(actor: Actor) -> bool:
+    return actor.is_admin or actor.role in STAFF_SURVEY_RESULT_ROLES
+
+
+def organization_staff_surveys(actor: Actor) -> QuerySet[StaffSurvey]:
+    """Every staff survey of the actor's organization, for its directors and administrators."""
+    if not may_see_staff_survey_results(actor):
+        raise PermissionDenied("Only directors, project managers and administrators see these.")
+    return StaffSurvey.objects.filter(organization=actor.organization)

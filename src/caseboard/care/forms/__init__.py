@@ -1,0 +1,1 @@
+"""Forms of the care-management pages, one module per area."""
