@@ -20,5 +20,6 @@ urlpatterns = [
     path("partnerships/", include("caseboard.orgs.urls")),
     path("audit/", include("caseboard.audit.urls")),
     path("care/", include("caseboard.care.urls")),
+    path("conference/", include("caseboard.conference.urls")),
     path("api/", api.urls),
 ]

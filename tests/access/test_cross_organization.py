@@ -13,6 +13,8 @@ from django.db.models import Model
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from caseboard.conference import actions as conference_actions
+from caseboard.conference.models import MatchReview
 from caseboard.patients.actions import import_roster
 from tests import factories as f
 from tests.conftest import World, login
@@ -65,6 +67,38 @@ def _patient_surveys(w: World) -> tuple[object, object]:
         f.make_enrollment(w.patient_a, w.practice_a, w.user_a, program="hhp")
     )
     return other.pk, own.pk
+
+
+def _high_risk_entries(w: World) -> tuple[object, object]:
+    other_list = conference_actions.lists_of(w.partnership_b)[1]
+    other = conference_actions.add_to_list(
+        actor_for(w.user_b), other_list, w.patient_b, reasons=["frequent ED visits"]
+    )
+    own_list = conference_actions.lists_of(w.partnership_a)[1]
+    own = conference_actions.add_to_list(
+        actor_for(w.user_a), own_list, w.patient_a, reasons=["frequent ED visits"]
+    )
+    return other.pk, own.pk
+
+
+def _high_risk_uploads(w: World, given_name: str = "Ann") -> tuple[object, object]:
+    data = f"first_name,last_name,birth_date\n{given_name},Nobody,1950-01-02\n".encode()
+    other = conference_actions.upload_practice_list(
+        actor_for(w.user_b), conference_actions.lists_of(w.partnership_b)[1], "b.csv", data
+    )
+    own = conference_actions.upload_practice_list(
+        actor_for(w.user_a), conference_actions.lists_of(w.partnership_a)[1], "a.csv", data
+    )
+    return other.pk, own.pk
+
+
+def _match_reviews(w: World) -> tuple[object, object]:
+    # A row matching no member waits for the plan's review.
+    other, own = _high_risk_uploads(w, given_name="Bea")
+    return (
+        MatchReview.objects.get(upload_id=other).pk,
+        MatchReview.objects.get(upload_id=own).pk,
+    )
 
 
 def _pair(make: Callable[[World, bool], Model]) -> ObjectPair:
@@ -126,6 +160,9 @@ OBJECT_PARAMETERS: dict[str, ObjectPair] = {
         )
     ),
     "survey_id": _patient_surveys,
+    "entry_id": _high_risk_entries,
+    "upload_id": _high_risk_uploads,
+    "review_id": _match_reviews,
     "staff_survey_id": _pair(
         lambda w, own: (
             f.make_staff_survey(w.user_a, w.practice_a)
@@ -156,10 +193,33 @@ FOUNDATION_ROUTES = {
     "api/partnerships": "the active organization's partnerships",
 }
 
-REGISTRY_ROUTES: dict[str, str] = {}
-CARE_PLAN_ROUTES: dict[str, str] = {}
-TASK_ROUTES: dict[str, str] = {}
-REFERRAL_ROUTES: dict[str, str] = {}
+REGISTRY_ROUTES: dict[str, str] = {
+    "care/registry/": "enrollments from access.care.visible_enrollments, led by the own org",
+    "care/registry.csv": "the same rows as the registry page, as CSV",
+    "care/time/": "the active organization's own staff time, on visible patients",
+    "care/caseload/": "counts of the active organization's own enrollments per care manager",
+    "api/care/registry": "the same rows as the registry page, as JSON",
+}
+CARE_PLAN_ROUTES: dict[str, str] = {
+    "care/wins/": "success stories from access.care.visible_success_stories",
+}
+TASK_ROUTES: dict[str, str] = {
+    "care/tasks/": "tasks from access.care.visible_tasks, of the own org or its own staff",
+    "care/tasks/new/": "form; patient and goal in the link go through the access policy",
+    "care/notifications/": "the user's own notifications for the active organization",
+    "care/surveys/": "surveys from access.care.visible_patient_surveys",
+    "care/staff-surveys/": "the user's own staff surveys; results of the own org only",
+    "api/tasks": "tasks from access.care.visible_tasks, of the own org or its own staff",
+    "api/notifications": "the user's own notifications for the active organization",
+}
+REFERRAL_ROUTES: dict[str, str] = {
+    "care/resources/": "directory from access.care.visible_resources; a patient in the link 404s",
+    "care/resources/new/": "form; the listing is kept by the active organization",
+    "care/referrals/": "referrals from access.care.visible_referrals, sent or received by own org",
+    "api/resources": "directory from access.care.visible_resources",
+    "api/referrals": "referrals from access.care.visible_referrals, sent or received by own org",
+}
+CONFERENCE_ROUTES: dict[str, str] = {}
 
 PARAMETERLESS_ROUTES = {
     **FOUNDATION_ROUTES,
@@ -167,6 +227,7 @@ PARAMETERLESS_ROUTES = {
     **CARE_PLAN_ROUTES,
     **TASK_ROUTES,
     **REFERRAL_ROUTES,
+    **CONFERENCE_ROUTES,
 }
 
 

@@ -8,7 +8,7 @@ from ninja import NinjaAPI, Query, Schema
 from ninja.security import django_auth
 
 from caseboard import access
-from caseboard.api import care_plan, care_referrals, care_registry, care_tasks
+from caseboard.api import care_plan, care_referrals, care_registry, care_tasks, conference
 from caseboard.api.context import actor_of
 from caseboard.api.schemas import (
     AttributionOut,
@@ -53,6 +53,7 @@ for _router in (
     care_plan.router,
     care_tasks.router,
     care_referrals.router,
+    conference.router,
 ):
     api.add_router("", _router)
 

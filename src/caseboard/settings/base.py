@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "caseboard.patients",
     "caseboard.audit",
     "caseboard.care",
+    "caseboard.conference",
     "caseboard.demo",
     "caseboard.web",
 ]

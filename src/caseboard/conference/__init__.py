@@ -1,0 +1,1 @@
+"""Collaborative case conferences between a plan and a practice (seed 004, Attachment A)."""

@@ -1,0 +1,223 @@
+"""High-risk lists of a partnership and how a practice's list reaches the plan's members.
+
+Seed 004, Attachment A, step 1: "Practice and health plan each identify top 30 high risk
+patients based on each entity's own definitions of high risk. Additional patients can be
+added, time permitting." Step 2: the practice sends its list and the plan "combines lists,
+identifying common patients and unique patients".
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from caseboard.orgs.models import Organization, Partnership
+from caseboard.patients.models import Patient
+
+USER = settings.AUTH_USER_MODEL
+# Seed 004 step 1: the top 30; more allowed "time permitting", within reason for a call series.
+DEFAULT_LIST_SIZE = 30
+MAX_LIST_SIZE = 500
+
+
+class HighRiskList(models.Model):
+    """One side's list of its highest-risk patients within one partnership."""
+
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.CASCADE, related_name="high_risk_lists"
+    )
+    # The plan or the partner of the partnership: each keeps its own list.
+    owner = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    target_size = models.PositiveSmallIntegerField(
+        default=DEFAULT_LIST_SIZE,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_LIST_SIZE)],
+    )
+    # For the plan's list: the ranking it was last refreshed from.
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    refreshed_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    ranking_as_of = models.DateField(null=True, blank=True)
+    ranking_model_version = models.CharField(max_length=16, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["partnership", "owner__kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partnership", "owner"], name="high_risk_list_one_per_side"
+            ),
+            models.CheckConstraint(
+                condition=Q(target_size__gte=1) & Q(target_size__lte=MAX_LIST_SIZE),
+                name="high_risk_list_target_size_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner}'s high-risk list ({self.partnership})"
+
+    @property
+    def is_plan_list(self) -> bool:
+        return self.owner_id == self.partnership.plan_id
+
+
+class EntrySource(models.TextChoices):
+    ANALYTICS = "analytics", "Plan's predictive model"
+    PICKED = "picked", "Picked by staff"
+    UPLOADED = "uploaded", "Uploaded list"
+
+
+class HighRiskEntry(models.Model):
+    """A patient on one side's list. Removal keeps the row, with who, when and why."""
+
+    high_risk_list = models.ForeignKey(
+        HighRiskList, on_delete=models.CASCADE, related_name="entries"
+    )
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    # Position on this side's list, 1 = highest risk; kept as it was when an entry is removed.
+    rank = models.PositiveIntegerField()
+    # In words: the plan's risk drivers and score, or the practice's own reasons.
+    reasons = models.JSONField(default=list, blank=True)
+    risk_score = models.FloatField(null=True, blank=True)
+    source = models.CharField(max_length=16, choices=EntrySource.choices)
+    upload = models.ForeignKey(
+        "HighRiskUpload",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="entries",
+    )
+    # Analytics entries that fell out of the top N of a later ranking stay until someone
+    # removes them with a reason; this says since when they are no longer ranked that high.
+    out_of_ranking_since = models.DateField(null=True, blank=True)
+    added_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    removal_reason = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["high_risk_list", "rank"]
+        verbose_name_plural = "high-risk entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["high_risk_list", "patient"],
+                condition=Q(removed_at__isnull=True),
+                name="high_risk_entry_one_active_per_patient",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(removed_at__isnull=True, removed_by__isnull=True, removal_reason="")
+                    | (
+                        Q(removed_at__isnull=False, removed_by__isnull=False)
+                        & ~Q(removal_reason="")
+                    )
+                ),
+                name="high_risk_entry_removal_has_who_and_why",
+            ),
+            models.CheckConstraint(condition=Q(rank__gte=1), name="high_risk_entry_rank_positive"),
+        ]
+        indexes = [models.Index(fields=["high_risk_list", "removed_at", "rank"])]
+
+    def __str__(self) -> str:
+        return f"#{self.rank} on {self.high_risk_list_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.removed_at is None
+
+
+class UploadOutcome(models.TextChoices):
+    IMPORTED = "imported", "Every row taken"
+    PARTLY_IMPORTED = "partial", "Good rows taken, bad rows listed"
+    REJECTED = "rejected", "Rejected, nothing taken"
+    DUPLICATE = "duplicate", "Already uploaded earlier, nothing changed"
+
+
+class HighRiskUpload(models.Model):
+    """A practice's high-risk list as uploaded, kept whole with what became of each row."""
+
+    high_risk_list = models.ForeignKey(
+        HighRiskList, on_delete=models.CASCADE, related_name="uploads"
+    )
+    file_name = models.CharField(max_length=255)
+    content = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    good_rows_only = models.BooleanField(default=False)
+    outcome = models.CharField(max_length=16, choices=UploadOutcome.choices)
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_matched = models.PositiveIntegerField(default=0)
+    rows_in_review = models.PositiveIntegerField(default=0)
+    rows_rejected = models.PositiveIntegerField(default=0)
+    # [{"row", "field", "value", "reason"}], as the roster import reports them.
+    errors = models.JSONField(default=list, blank=True)
+    # [{"row", "name", "birth_date", "outcome": matched|review|rejected, "entry", "review"}]
+    row_outcomes = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        indexes = [models.Index(fields=["high_risk_list", "sha256"])]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_outcome_display()})"
+
+
+class ReviewStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for the plan's review"
+    MATCHED = "matched", "Matched by the plan"
+    NO_MATCH = "no_match", "No plan member found"
+
+
+class MatchReview(models.Model):
+    """A row of a practice's list the matcher could not settle, for the plan's project manager
+    (seed 004: the project manager "creates and maintains the combined high risk list")."""
+
+    upload = models.ForeignKey(HighRiskUpload, on_delete=models.CASCADE, related_name="reviews")
+    row = models.PositiveIntegerField()
+    values = models.JSONField(default=dict)
+    # Where the practice put this patient on its list; the entry goes there once matched.
+    intended_rank = models.PositiveIntegerField(default=1)
+    # What the matcher found: "ambiguous" (several close) or "unmatched" (nobody close).
+    matcher_status = models.CharField(max_length=16)
+    # [{"patient_id", "score", "reasons"}], best first. Shown to the plan's staff only.
+    candidates = models.JSONField(default=list, blank=True)
+    status = models.CharField(
+        max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
+    )
+    resolved_patient = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True, default="")
+    entry = models.ForeignKey(
+        HighRiskEntry, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["upload", "row"]
+        constraints = [
+            models.UniqueConstraint(fields=["upload", "row"], name="match_review_one_per_row"),
+            models.CheckConstraint(
+                condition=~Q(status="matched") | Q(resolved_patient__isnull=False),
+                name="match_review_matched_names_patient",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"row {self.row} of upload {self.upload_id} ({self.get_status_display()})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == ReviewStatus.PENDING
