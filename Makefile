@@ -32,9 +32,14 @@ demo: install
 	DATABASE_URL= $(RUN) caseboard demo-data --members $(DEMO_MEMBERS) --seed $(DEMO_SEED) --out var/demo/input
 	DATABASE_URL= $(RUN) caseboard analytics run --input var/demo/input --out var/demo/marts
 	DATABASE_URL= $(RUN) caseboard analytics publish --from var/demo/marts
+	DATABASE_URL= $(RUN) caseboard demo-care --seed $(DEMO_SEED)
+	DATABASE_URL= $(RUN) caseboard care_reminders --schedule
 	@DATABASE_URL= $(RUN) caseboard demo-logins
-	@echo "Serving caseboard on http://127.0.0.1:8000 (Ctrl-C stops it)"
-	DATABASE_URL= $(RUN) caseboard runserver 127.0.0.1:8000
+	@echo "Serving caseboard on http://127.0.0.1:8000 (Ctrl-C stops it); background work runs"
+	@echo "in the task worker beside it, and e-mails print here (console e-mail backend)."
+	DATABASE_URL= $(RUN) caseboard db_worker & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  DATABASE_URL= $(RUN) caseboard runserver 127.0.0.1:8000
 
 test: install system-packages lint test-sqlite test-postgres
 

@@ -7,6 +7,8 @@ from django.views.decorators.http import require_http_methods
 from caseboard.access import Actor
 from caseboard.audit import log
 from caseboard.audit.models import AuditAction
+from caseboard.care.queries.careplan import care_plan_view
+from caseboard.care.queries.registry import patient_care_summary as care_summary
 from caseboard.patients import actions, queries
 from caseboard.patients.forms import RosterUploadForm, SearchForm
 from caseboard.patients.models import RosterImport
@@ -27,10 +29,16 @@ def search(request: HttpRequest, actor: Actor) -> HttpResponse:
 
 @with_actor
 def profile(request: HttpRequest, actor: Actor, patient_id: int) -> HttpResponse:
+    found = queries.patient_profile(actor, patient_id)
     return render(
         request,
         "patients/profile.html",
-        {"profile": queries.patient_profile(actor, patient_id)},
+        {
+            "profile": found,
+            # Part of the same page view (one audit event): care management at a glance.
+            "care": care_summary(actor, found.patient),
+            "care_plan": care_plan_view(actor, found.patient),
+        },
     )
 
 

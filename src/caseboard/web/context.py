@@ -4,7 +4,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from caseboard.orgs.models import Membership
+from caseboard.care.queries.tasks import counts
+from caseboard.orgs.models import Membership, OrganizationKind
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -14,4 +15,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     memberships = Membership.objects.select_related("organization").filter(
         user=actor.user, is_active=True
     )
-    return {"actor": actor, "memberships": list(memberships)}
+    return {
+        "actor": actor,
+        "memberships": list(memberships),
+        # Community organizations receive referrals; they keep no panel or care plans.
+        "keeps_panel": actor.organization.kind != OrganizationKind.CBO,
+        "task_counts": counts(actor),
+    }
