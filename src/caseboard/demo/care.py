@@ -216,7 +216,7 @@ def load_care(seed: int = 42, *, per_practice: int = 25) -> DemoCareSummary:
                 owner_user=rn.user,
             )
             counts.tasks += 1
-            if position % 5 == 0:
+            if position % 4 == 0:
                 screening.record_screening(
                     rn,
                     patient,
@@ -232,7 +232,7 @@ def load_care(seed: int = 42, *, per_practice: int = 25) -> DemoCareSummary:
                     reason="Screened positive for food insecurity.",
                 )
                 counts.referrals += 1
-                if position % 10 == 0:
+                if position % 8 == 0:
                     cbo_actor = _actor("cbo.intake", cbo)
                     referrals.update_referral(cbo_actor, referral, ReferralStatus.ACCEPTED)
                     referrals.update_referral(
