@@ -13,18 +13,10 @@ from pytest_django.live_server_helper import LiveServer
 
 from caseboard.audit.models import AuditAction, AuditEvent
 from caseboard.care.models import Barrier, CarePlan, ConfidenceRating, Goal, Intervention
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, sign_in
 from tests.conftest import World
-from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/account/login/")
-    page.get_by_label("User name").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_care_manager_builds_a_care_plan_and_records_confidence(

@@ -8,18 +8,10 @@ from pytest_django.live_server_helper import LiveServer
 
 from caseboard.audit.models import AuditAction, AuditEvent
 from caseboard.care.models import Enrollment, Interaction
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, sign_in
 from tests.conftest import World
-from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/account/login/")
-    page.get_by_label("User name").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_care_manager_enrolls_logs_time_and_finds_the_patient_in_the_registry(

@@ -13,18 +13,11 @@ from caseboard.audit.models import AuditAction, AuditEvent
 from caseboard.care.actions.referrals import refer
 from caseboard.care.models import Notification, Referral, Screening, Task
 from caseboard.orgs.models import OrganizationKind, Role
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, sign_in
 from tests.conftest import World
-from tests.factories import PASSWORD, actor_for, make_org, make_resource, make_user
+from tests.factories import actor_for, make_org, make_resource, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/account/login/")
-    page.get_by_label("User name").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def item(page: Page, number: int) -> Locator:

@@ -12,18 +12,10 @@ from caseboard.care.models import Task
 from caseboard.care.queries.tasks import organization_today
 from caseboard.orgs.models import Role
 from tests import factories as f
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, sign_in
 from tests.conftest import World
-from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/account/login/")
-    page.get_by_label("User name").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_care_manager_creates_a_task_and_completes_it_inline(

@@ -9,8 +9,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from caseboard.conference.models import HighRiskEntry, MatchReview, ReviewStatus
 from tests import factories
-from tests.browser.conftest import screenshot
-from tests.browser.test_sign_in_search_profile import sign_in
+from tests.browser.conftest import screenshot, sign_in
 from tests.conference.makers import member_of_a, project_manager, rank
 from tests.conftest import World
 

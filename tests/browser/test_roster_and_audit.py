@@ -7,8 +7,7 @@ from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from caseboard.patients.models import Patient
-from tests.browser.conftest import screenshot
-from tests.browser.test_sign_in_search_profile import sign_in
+from tests.browser.conftest import screenshot, sign_in
 from tests.conftest import World
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -14,9 +14,8 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q, QuerySet
-from django.http import Http404
 
-from caseboard.access.policy import Actor, sharing_organization_ids, visible_patients
+from caseboard.access.policy import Actor, one_or_404, sharing_organization_ids, visible_patients
 from caseboard.care.models import (
     Barrier,
     CarePlan,
@@ -40,18 +39,6 @@ from caseboard.patients.models import Patient
 M = TypeVar("M", bound=models.Model)
 
 
-def _one(queryset: QuerySet[M], pk: int | str, what: str) -> M:
-    """The object, or Http404 alike for missing and forbidden ones."""
-    try:
-        key = int(pk)
-    except (TypeError, ValueError):
-        raise Http404(f"No such {what}.") from None
-    found = queryset.filter(pk=key).first()
-    if found is None:
-        raise Http404(f"No such {what}.")
-    return found
-
-
 def require_editor(actor: Actor) -> None:
     if not actor.can_edit_patients:
         raise PermissionDenied("Your role may read care records but not change them.")
@@ -68,7 +55,7 @@ def visible_enrollments(actor: Actor) -> QuerySet[Enrollment]:
 
 
 def get_enrollment_for_user(actor: Actor, enrollment_id: int | str) -> Enrollment:
-    return _one(visible_enrollments(actor), enrollment_id, "enrollment")
+    return one_or_404(visible_enrollments(actor), enrollment_id, "enrollment")
 
 
 def get_enrollment_for_editor(actor: Actor, enrollment_id: int | str) -> Enrollment:
@@ -101,7 +88,9 @@ def _in_visible_plan(actor: Actor, model: type[M]) -> QuerySet[M]:
 
 
 def get_goal_for_user(actor: Actor, goal_id: int | str) -> Goal:
-    return _one(_in_visible_plan(actor, Goal).select_related("care_plan__patient"), goal_id, "goal")
+    return one_or_404(
+        _in_visible_plan(actor, Goal).select_related("care_plan__patient"), goal_id, "goal"
+    )
 
 
 def get_goal_for_editor(actor: Actor, goal_id: int | str) -> Goal:
@@ -111,7 +100,7 @@ def get_goal_for_editor(actor: Actor, goal_id: int | str) -> Goal:
 
 
 def get_barrier_for_editor(actor: Actor, barrier_id: int | str) -> Barrier:
-    barrier = _one(
+    barrier = one_or_404(
         _in_visible_plan(actor, Barrier).select_related("care_plan__patient"),
         barrier_id,
         "barrier",
@@ -121,7 +110,7 @@ def get_barrier_for_editor(actor: Actor, barrier_id: int | str) -> Barrier:
 
 
 def get_intervention_for_editor(actor: Actor, intervention_id: int | str) -> Intervention:
-    intervention = _one(
+    intervention = one_or_404(
         _in_visible_plan(actor, Intervention).select_related("care_plan__patient"),
         intervention_id,
         "intervention",
@@ -156,7 +145,7 @@ def visible_tasks(actor: Actor) -> QuerySet[Task]:
 
 
 def get_task_for_user(actor: Actor, task_id: int | str) -> Task:
-    return _one(visible_tasks(actor), task_id, "task")
+    return one_or_404(visible_tasks(actor), task_id, "task")
 
 
 def get_task_for_editor(actor: Actor, task_id: int | str) -> Task:
@@ -173,7 +162,7 @@ def visible_notifications(actor: Actor) -> QuerySet[Notification]:
 
 
 def get_notification_for_user(actor: Actor, notification_id: int | str) -> Notification:
-    return _one(visible_notifications(actor), notification_id, "notification")
+    return one_or_404(visible_notifications(actor), notification_id, "notification")
 
 
 # --- Screening, resources and referrals ---------------------------------------------------
@@ -187,7 +176,7 @@ def visible_screenings(actor: Actor) -> QuerySet[Screening]:
 
 
 def get_screening_for_user(actor: Actor, screening_id: int | str) -> Screening:
-    return _one(visible_screenings(actor), screening_id, "screening")
+    return one_or_404(visible_screenings(actor), screening_id, "screening")
 
 
 def visible_resources(actor: Actor) -> QuerySet[CommunityResource]:
@@ -200,7 +189,7 @@ def visible_resources(actor: Actor) -> QuerySet[CommunityResource]:
 
 
 def get_resource_for_user(actor: Actor, resource_id: int | str) -> CommunityResource:
-    return _one(visible_resources(actor), resource_id, "community resource")
+    return one_or_404(visible_resources(actor), resource_id, "community resource")
 
 
 def get_resource_for_editor(actor: Actor, resource_id: int | str) -> CommunityResource:
@@ -222,7 +211,7 @@ def visible_referrals(actor: Actor) -> QuerySet[Referral]:
 
 
 def get_referral_for_user(actor: Actor, referral_id: int | str) -> Referral:
-    return _one(visible_referrals(actor), referral_id, "referral")
+    return one_or_404(visible_referrals(actor), referral_id, "referral")
 
 
 def get_referral_for_editor(actor: Actor, referral_id: int | str) -> Referral:
@@ -247,7 +236,7 @@ def visible_care_team(actor: Actor, patient: Patient) -> QuerySet[CareTeamMember
 
 def get_care_team_member_for_editor(actor: Actor, member_id: int | str) -> CareTeamMember:
     sharing = sharing_organization_ids(actor)
-    member = _one(
+    member = one_or_404(
         CareTeamMember.objects.select_related("patient").filter(
             Q(patient__in=visible_patients(actor)),
             Q(organization_id__in=sharing)
@@ -267,12 +256,12 @@ def visible_patient_surveys(actor: Actor) -> QuerySet[PatientSurvey]:
 
 
 def get_patient_survey_for_user(actor: Actor, survey_id: int | str) -> PatientSurvey:
-    return _one(visible_patient_surveys(actor), survey_id, "survey")
+    return one_or_404(visible_patient_surveys(actor), survey_id, "survey")
 
 
 def get_staff_survey_for_user(actor: Actor, survey_id: int | str) -> StaffSurvey:
     own = StaffSurvey.objects.filter(user=actor.user, organization=actor.organization)
-    return _one(own, survey_id, "staff survey")
+    return one_or_404(own, survey_id, "staff survey")
 
 
 def visible_staff_surveys(actor: Actor) -> QuerySet[StaffSurvey]:

@@ -9,32 +9,14 @@ owning side changes its list. Match reviews are the plan's work: its project man
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 from django.core.exceptions import PermissionDenied
-from django.db import models
 from django.db.models import Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
-from caseboard.access.policy import Actor, visible_partnerships, visible_patients
+from caseboard.access.policy import Actor, one_or_404, visible_partnerships, visible_patients
 from caseboard.conference.models import HighRiskEntry, HighRiskList, HighRiskUpload, MatchReview
 from caseboard.orgs.models import Partnership
 from caseboard.patients.models import AttributionSpan, Patient
-
-M = TypeVar("M", bound=models.Model)
-
-
-def _one(queryset: QuerySet[M], pk: int | str, what: str) -> M:
-    """The object, or Http404 alike for missing and forbidden ones."""
-    try:
-        key = int(pk)
-    except (TypeError, ValueError):
-        raise Http404(f"No such {what}.") from None
-    found = queryset.filter(pk=key).first()
-    if found is None:
-        raise Http404(f"No such {what}.")
-    return found
 
 
 def require_editor(actor: Actor) -> None:
@@ -62,7 +44,7 @@ def visible_high_risk_lists(actor: Actor) -> QuerySet[HighRiskList]:
 
 
 def get_high_risk_list_for_user(actor: Actor, list_id: int | str) -> HighRiskList:
-    return _one(visible_high_risk_lists(actor), list_id, "high-risk list")
+    return one_or_404(visible_high_risk_lists(actor), list_id, "high-risk list")
 
 
 def get_high_risk_list_for_editor(actor: Actor, list_id: int | str) -> HighRiskList:
@@ -90,7 +72,7 @@ def visible_entries(actor: Actor) -> QuerySet[HighRiskEntry]:
 
 
 def get_entry_for_user(actor: Actor, entry_id: int | str) -> HighRiskEntry:
-    return _one(visible_entries(actor), entry_id, "list entry")
+    return one_or_404(visible_entries(actor), entry_id, "list entry")
 
 
 def get_entry_for_editor(actor: Actor, entry_id: int | str) -> HighRiskEntry:
@@ -143,7 +125,7 @@ def visible_uploads(actor: Actor) -> QuerySet[HighRiskUpload]:
 
 
 def get_upload_for_user(actor: Actor, upload_id: int | str) -> HighRiskUpload:
-    return _one(visible_uploads(actor), upload_id, "upload")
+    return one_or_404(visible_uploads(actor), upload_id, "upload")
 
 
 def visible_match_reviews(actor: Actor) -> QuerySet[MatchReview]:
@@ -158,7 +140,7 @@ def visible_match_reviews(actor: Actor) -> QuerySet[MatchReview]:
 
 def get_match_review_for_user(actor: Actor, review_id: int | str) -> MatchReview:
     """Both sides see the row; only the plan's staff see its candidates (views decide)."""
-    return _one(visible_match_reviews(actor), review_id, "match review")
+    return one_or_404(visible_match_reviews(actor), review_id, "match review")
 
 
 def get_match_review_for_resolver(actor: Actor, review_id: int | str) -> MatchReview:

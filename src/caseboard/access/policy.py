@@ -3,10 +3,11 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TypeVar
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -74,6 +75,22 @@ class Actor:
         if first is None:
             raise NoActiveOrganization("Your account belongs to no active organization.")
         return cls(user=user, membership=first)
+
+
+M = TypeVar("M", bound=Model)
+
+
+def one_or_404(queryset: QuerySet[M], pk: int | str, what: str) -> M:
+    """The object of `queryset` with this key, or Http404 alike for missing and forbidden ones,
+    so that object IDs leak nothing."""
+    try:
+        key = int(pk)
+    except (TypeError, ValueError):
+        raise Http404(f"No such {what}.") from None
+    found = queryset.filter(pk=key).first()
+    if found is None:
+        raise Http404(f"No such {what}.")
+    return found
 
 
 def _today() -> datetime.date:

@@ -7,7 +7,6 @@ import enum
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
-from django.db.models import Q
 
 from caseboard import access
 from caseboard.access import Actor
@@ -24,7 +23,7 @@ from caseboard.conference.models import (
 )
 from caseboard.orgs.models import Organization, Partnership
 from caseboard.patients.models import IdentifierKind, Patient, PatientIdentifier
-from caseboard.patients.queries import parse_date
+from caseboard.patients.queries import matching_words
 
 
 class Presence(enum.StrEnum):
@@ -287,26 +286,12 @@ def addable_patients(
 ) -> list[tuple[Patient, bool]]:
     """Plan members the actor may see matching every word of `query`, each with whether it
     is already on the actor's side's list."""
-    words = query.split()
-    if not words:
+    if not query.split():
         return []
-    patients = access.visible_patients(actor).filter(
+    members = access.visible_patients(actor).filter(
         pk__in=conference_access.plan_members(partnership)
     )
-    sharing = access.sharing_organization_ids(actor)
-    for word in words:
-        born = parse_date(word)
-        if born is not None:
-            patients = patients.filter(birth_date=born)
-            continue
-        identified = PatientIdentifier.objects.filter(
-            value__iexact=word, organization_id__in=sharing
-        ).values("patient_id")
-        patients = patients.filter(
-            Q(family_name__istartswith=word)
-            | Q(given_name__istartswith=word)
-            | Q(pk__in=identified)
-        )
+    patients = matching_words(actor, members, query)
     found = list(patients.order_by("family_name", "given_name", "birth_date")[:SEARCH_LIMIT])
     on_list = set(
         HighRiskEntry.objects.filter(

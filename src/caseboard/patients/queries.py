@@ -35,17 +35,12 @@ def parse_date(text: str) -> datetime.date | None:
     return None
 
 
-def search_patients(actor: Actor, query: str) -> list[Patient]:
-    """Patients matching every word of `query` (name, date of birth or identifier).
-
-    Each patient shown is recorded in the audit log: a result list is a read of their data.
-    """
-    words = query.split()
-    if not words:
-        return []
-    patients: QuerySet[Patient] = access.visible_patients(actor)
+def matching_words(actor: Actor, patients: QuerySet[Patient], query: str) -> QuerySet[Patient]:
+    """`patients` narrowed to those matching every word of `query`: a date is a date of birth,
+    any other word starts a given or family name or is an identifier a sharing organization
+    issued. `patients` must already come from the access policy."""
     sharing = access.sharing_organization_ids(actor)
-    for word in words:
+    for word in query.split():
         born = parse_date(word)
         if born is not None:
             patients = patients.filter(birth_date=born)
@@ -58,6 +53,17 @@ def search_patients(actor: Actor, query: str) -> list[Patient]:
             | Q(given_name__istartswith=word)
             | Q(pk__in=identified)
         )
+    return patients
+
+
+def search_patients(actor: Actor, query: str) -> list[Patient]:
+    """Patients matching every word of `query` (name, date of birth or identifier).
+
+    Each patient shown is recorded in the audit log: a result list is a read of their data.
+    """
+    if not query.split():
+        return []
+    patients = matching_words(actor, access.visible_patients(actor), query)
     found = list(patients.order_by("family_name", "given_name", "birth_date")[:SEARCH_LIMIT])
     log.record_many(actor, AuditAction.SEARCH, [p.pk for p in found], {"query": query})
     return found
