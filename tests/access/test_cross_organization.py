@@ -220,6 +220,7 @@ REFERRAL_ROUTES: dict[str, str] = {
     "api/referrals": "referrals from access.care.visible_referrals, sent or received by own org",
 }
 CONFERENCE_ROUTES: dict[str, str] = {}
+TRANSITIONS_ROUTES: dict[str, str] = {}
 
 PARAMETERLESS_ROUTES = {
     **FOUNDATION_ROUTES,
@@ -228,6 +229,7 @@ PARAMETERLESS_ROUTES = {
     **TASK_ROUTES,
     **REFERRAL_ROUTES,
     **CONFERENCE_ROUTES,
+    **TRANSITIONS_ROUTES,
 }
 
 
