@@ -144,7 +144,7 @@ def _peer(actor) -> list[tuple[int, object, object, int, int]]:  # type: ignore[
     from django.db.models import Min, Sum
 
     from caseboard import access
-    from caseboard.care.models import Interaction, Task
+    from caseboard.care.models import Interaction
     from caseboard.care.queries.care_time import month_start, organization_today
 
     zone = actor.organization.zone
