@@ -210,6 +210,9 @@ def test_scheduling_is_refused_by_a_backend_that_runs_jobs_at_once(db: None) -> 
         jobs.schedule_task_reminders()
 
 
+# The worker closes its database connection after a job, as it would in production; a
+# transactional test survives that on PostgreSQL too.
+@pytest.mark.django_db(transaction=True)
 @override_settings(TASKS=DATABASE_TASKS)
 def test_run_by_the_worker_the_job_queues_tomorrows_run(world: World) -> None:
     jobs.send_task_reminders.enqueue()

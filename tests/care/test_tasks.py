@@ -74,7 +74,7 @@ def test_the_link_from_a_screening_prefills_patient_title_and_source(world: Worl
         action=AuditAction.VIEW, patient_id=world.patient_a.pk
     ).exists()
     client.post(
-        "/care/tasks/new/?patient=1",
+        f"/care/tasks/new/?patient={world.patient_a.pk}",
         new_task_data(
             world, patient=world.patient_a.pk, source="screening", title="Follow up PHQ-9"
         ),

@@ -242,7 +242,7 @@ def transition(
     """
     access.care.get_enrollment_for_editor(actor, enrollment.pk)
     enrollment = (
-        Enrollment.objects.select_for_update()
+        Enrollment.objects.select_for_update(of=("self",))
         .select_related("patient", "lead_organization", "care_manager")
         .get(pk=enrollment.pk)
     )
@@ -309,7 +309,7 @@ def update_enrollment(
     only, so the change is kept in the audit log, with the before and after."""
     access.care.get_enrollment_for_editor(actor, enrollment.pk)
     enrollment = (
-        Enrollment.objects.select_for_update()
+        Enrollment.objects.select_for_update(of=("self",))
         .select_related("patient", "lead_organization", "care_manager")
         .get(pk=enrollment.pk)
     )

@@ -309,7 +309,7 @@ def update_referral(
     """
     found = access.care.get_referral_for_editor(actor, referral.pk)
     referral = (
-        Referral.objects.select_for_update()
+        Referral.objects.select_for_update(of=("self",))
         .select_related("patient", "resource", "resource__organization", "organization")
         .get(pk=found.pk)
     )
