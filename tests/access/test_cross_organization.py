@@ -5,6 +5,7 @@ or a parameterless route it has not classified, fails the test: new routes must 
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Callable, Iterator
 
@@ -14,7 +15,9 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from caseboard.conference import actions as conference_actions
-from caseboard.conference.models import MatchReview
+from caseboard.conference import calls as conference_calls
+from caseboard.conference.models import Conference, ConferenceSeries, MatchReview
+from caseboard.orgs.models import Partnership
 from caseboard.patients.actions import import_roster
 from tests import factories as f
 from tests.conftest import World, login
@@ -101,6 +104,42 @@ def _match_reviews(w: World) -> tuple[object, object]:
     )
 
 
+def _series(w: World, partnership: Partnership) -> ConferenceSeries:
+    found = ConferenceSeries.objects.filter(partnership=partnership).first()
+    if found is not None:
+        return found
+    user = w.user_a if partnership == w.partnership_a else w.plan_q_user
+    return conference_calls.create_series(
+        actor_for(user), partnership, weekday=2, start_time=datetime.time(10)
+    )
+
+
+def _conference(w: World, partnership: Partnership) -> Conference:
+    series = _series(w, partnership)
+    user = w.user_a if partnership == w.partnership_a else w.plan_q_user
+    found = series.conferences.first()
+    return found or conference_calls.schedule_conference(actor_for(user), series)
+
+
+def _conferences(w: World) -> tuple[object, object]:
+    return _conference(w, w.partnership_c).pk, _conference(w, w.partnership_a).pk
+
+
+def _agenda_items(w: World) -> tuple[object, object]:
+    # Practice B's patient on a call of its own partnership with the same plan.
+    b_series = conference_calls.create_series(
+        actor_for(w.user_b), w.partnership_b, weekday=3, start_time=datetime.time(9)
+    )
+    b_call = conference_calls.schedule_conference(actor_for(w.user_b), b_series)
+    other = conference_calls.add_urgent_patient(
+        actor_for(w.user_b), b_call, w.patient_b, "admitted last night"
+    )
+    own = conference_calls.add_urgent_patient(
+        actor_for(w.user_a), _conference(w, w.partnership_a), w.patient_a, "admitted last night"
+    )
+    return other.pk, own.pk
+
+
 def _pair(make: Callable[[World, bool], Model]) -> ObjectPair:
     """(another organization's object, practice A's own), from one builder."""
     return lambda w: (make(w, False).pk, make(w, True).pk)
@@ -163,6 +202,9 @@ OBJECT_PARAMETERS: dict[str, ObjectPair] = {
     "entry_id": _high_risk_entries,
     "upload_id": _high_risk_uploads,
     "review_id": _match_reviews,
+    "series_id": lambda w: (_series(w, w.partnership_c).pk, _series(w, w.partnership_a).pk),
+    "conference_id": _conferences,
+    "item_id": _agenda_items,
     "staff_survey_id": _pair(
         lambda w, own: (
             f.make_staff_survey(w.user_a, w.practice_a)

@@ -14,7 +14,15 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from caseboard.access.policy import Actor, one_or_404, visible_partnerships, visible_patients
-from caseboard.conference.models import HighRiskEntry, HighRiskList, HighRiskUpload, MatchReview
+from caseboard.conference.models import (
+    AgendaItem,
+    Conference,
+    ConferenceSeries,
+    HighRiskEntry,
+    HighRiskList,
+    HighRiskUpload,
+    MatchReview,
+)
 from caseboard.orgs.models import Partnership
 from caseboard.patients.models import AttributionSpan, Patient
 
@@ -149,3 +157,66 @@ def get_match_review_for_resolver(actor: Actor, review_id: int | str) -> MatchRe
         actor, review.upload.high_risk_list.partnership, "decide which member a row means"
     )
     return review
+
+
+# --- Conference series, calls and agendas -------------------------------------------------
+# Both sides of a partnership see its series and calls and work on them; each sees only the
+# agenda patients it may see (a practice its attributed patients, the plan its members).
+# Building the agenda from the combined list is the plan's project manager's work ("Identifying
+# the patients to be reviewed during specific practice-health plan calls", Attachment A, roles).
+
+
+def visible_series(actor: Actor) -> QuerySet[ConferenceSeries]:
+    return ConferenceSeries.objects.select_related(
+        "partnership__plan", "partnership__partner", "created_by"
+    ).filter(partnership__in=visible_partnerships(actor))
+
+
+def get_series_for_user(actor: Actor, series_id: int | str) -> ConferenceSeries:
+    return one_or_404(visible_series(actor), series_id, "conference series")
+
+
+def get_series_for_editor(actor: Actor, series_id: int | str) -> ConferenceSeries:
+    """Either side sets the call times: they are agreed between the two (Getting ready, 2)."""
+    series = get_series_for_user(actor, series_id)
+    require_editor(actor)
+    return series
+
+
+def visible_conferences(actor: Actor) -> QuerySet[Conference]:
+    return Conference.objects.select_related(
+        "series__partnership__plan", "series__partnership__partner", "agenda_built_by"
+    ).filter(series__partnership__in=visible_partnerships(actor))
+
+
+def get_conference_for_user(actor: Actor, conference_id: int | str) -> Conference:
+    return one_or_404(visible_conferences(actor), conference_id, "conference")
+
+
+def get_conference_for_editor(actor: Actor, conference_id: int | str) -> Conference:
+    conference = get_conference_for_user(actor, conference_id)
+    require_editor(actor)
+    return conference
+
+
+def get_conference_for_agenda_builder(actor: Actor, conference_id: int | str) -> Conference:
+    conference = get_conference_for_user(actor, conference_id)
+    require_plan_staff(actor, conference.series.partnership, "build the agenda from the lists")
+    return conference
+
+
+def visible_agenda_items(actor: Actor) -> QuerySet[AgendaItem]:
+    return AgendaItem.objects.select_related(
+        "patient",
+        "conference__series__partnership__plan",
+        "conference__series__partnership__partner",
+        "added_by",
+        "added_by_organization",
+    ).filter(
+        conference__series__partnership__in=visible_partnerships(actor),
+        patient__in=visible_patients(actor),
+    )
+
+
+def get_agenda_item_for_user(actor: Actor, item_id: int | str) -> AgendaItem:
+    return one_or_404(visible_agenda_items(actor), item_id, "agenda item")

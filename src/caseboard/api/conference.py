@@ -8,6 +8,7 @@ request about another organization's object is answered 404 whatever its body ho
 from __future__ import annotations
 
 import datetime
+from dataclasses import asdict
 from typing import Any
 
 from django.http import HttpRequest
@@ -18,10 +19,11 @@ from caseboard import access
 from caseboard.access import Actor
 from caseboard.access import conference as conference_access
 from caseboard.api.context import actor_of
-from caseboard.conference import actions, queries
+from caseboard.conference import actions, calls, prework, queries
 from caseboard.conference.errors import ConferenceError
 from caseboard.conference.models import (
     MAX_LIST_SIZE,
+    AgendaItem,
     HighRiskEntry,
     HighRiskList,
     HighRiskUpload,
@@ -286,3 +288,148 @@ def upload_list(
             ),
         )
     return Status(200, _upload(upload))
+
+
+# --- Conference calls (seed 004, Attachment A, steps 3–5) ----------------------------------
+
+
+class AgendaItemOut(Schema):
+    id: int
+    position: int
+    patient: PatientRefOut
+    kind: str
+    reason: str
+    added_by_organization: str
+    urgent_note: str
+    report_back_on: datetime.date | None
+    needs_follow_up: bool
+
+
+class ChecklistItemOut(Schema):
+    side: str
+    item: str
+    label: str
+    completed_by: str | None
+    completed_at: datetime.datetime | None
+    note: str
+
+
+class ConferenceOut(Schema):
+    id: int
+    series_id: int
+    partnership_id: int
+    starts_at: datetime.datetime
+    status: str
+    agenda_size: int
+    attending_pcps: list[str]
+    agenda: list[AgendaItemOut]
+    agenda_items_not_shown: int
+    checklists: list[ChecklistItemOut]
+
+
+class UrgentIn(BaseModel):
+    patient_id: int
+    note: str
+
+
+class PreworkOut(Schema):
+    agenda_item_id: int
+    name: str
+    birth_date: datetime.date
+    contact: dict[str, str]
+    last_admission: dict[str, Any] | None
+    last_ed_visit: dict[str, Any] | None
+    diagnoses: list[str]
+    diagnostic_history: list[str]
+    prescriptions: list[str]
+    providers: dict[str, Any]
+    plan_case_management: list[str]
+    case_manager: str
+    social_needs: list[str]
+    primary_language: str
+    plan_risk: dict[str, Any] | None
+    medicaid_coverage_level: str
+
+
+def _agenda_item(item: AgendaItem) -> AgendaItemOut:
+    p = item.patient
+    return AgendaItemOut(
+        id=item.pk,
+        position=item.position,
+        patient=PatientRefOut(
+            id=p.pk, given_name=p.given_name, family_name=p.family_name, birth_date=p.birth_date
+        ),
+        kind=item.kind,
+        reason=item.reason,
+        added_by_organization=item.added_by_organization.name,
+        urgent_note=item.urgent_note,
+        report_back_on=item.report_back_on,
+        needs_follow_up=item.needs_follow_up,
+    )
+
+
+@router.get(
+    "/conferences/{conference_id}",
+    response=ConferenceOut,
+    summary="A conference call: its agenda with the reason for each patient, and checklists",
+    tags=["case conferences"],
+)
+def get_conference(request: HttpRequest, conference_id: int) -> ConferenceOut:
+    page = prework.conference_page(actor_of(request), conference_id)
+    c = page.conference
+    return ConferenceOut(
+        id=c.pk,
+        series_id=c.series_id,
+        partnership_id=page.partnership.pk,
+        starts_at=c.starts_at,
+        status=c.status,
+        agenda_size=c.series.agenda_size,
+        attending_pcps=[str(p) for p in page.attending_pcps],
+        agenda=[_agenda_item(i) for i in page.items],
+        agenda_items_not_shown=page.hidden_items,
+        checklists=[
+            ChecklistItemOut(
+                side=side.side.name,
+                item=row.item,
+                label=row.label,
+                completed_by=(
+                    row.done.completed_by.get_full_name() or row.done.completed_by.username
+                )
+                if row.done
+                else None,
+                completed_at=row.done.completed_at if row.done else None,
+                note=row.done.note if row.done else "",
+            )
+            for side in page.checklists
+            for row in side.rows
+        ],
+    )
+
+
+@router.get(
+    "/agenda-items/{item_id}/prework",
+    response=PreworkOut,
+    summary="The pre-work packet of an agenda patient (seed 004 step 3, items i–xv)",
+    tags=["case conferences"],
+)
+def get_prework(request: HttpRequest, item_id: int) -> PreworkOut:
+    actor = actor_of(request)
+    item = conference_access.get_agenda_item_for_user(actor, item_id)
+    packet = prework.prework_packet(actor, item)
+    return PreworkOut(agenda_item_id=item.pk, **asdict(packet))
+
+
+@router.post(
+    "/conferences/{conference_id}/urgent",
+    response={201: AgendaItemOut, 400: ErrorOut},
+    summary="Add a patient with urgent needs to a call (either side)",
+    openapi_extra=_json_body(UrgentIn),
+    tags=["case conferences"],
+)
+def add_urgent(request: HttpRequest, conference_id: int) -> Status[AgendaItemOut]:
+    actor = actor_of(request)
+    conference = conference_access.get_conference_for_user(actor, conference_id)
+    payload: UrgentIn = _body(request, UrgentIn)
+    patient = access.get_patient_for_user(actor, payload.patient_id)
+    item = calls.add_urgent_patient(actor, conference, patient, payload.note)
+    return Status(201, _agenda_item(item))

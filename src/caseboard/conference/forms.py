@@ -1,9 +1,22 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 
 from caseboard.conference.actions import MAX_REMOVAL_REASON, REMOVAL_EXAMPLE
-from caseboard.conference.models import MAX_LIST_SIZE
+from caseboard.conference.models import (
+    DEFAULT_AGENDA_SIZE,
+    DEFAULT_DURATION_MINUTES,
+    MAX_AGENDA_SIZE,
+    MAX_LIST_SIZE,
+    PreworkItem,
+    Weekday,
+)
+from caseboard.orgs.models import Membership, validate_time_zone
+from caseboard.patients.models import Provider
 
 
 class RefreshForm(forms.Form):
@@ -102,3 +115,96 @@ class ResolveForm(forms.Form):
         if not value.isdigit():
             raise forms.ValidationError("Choose a member from the list or the search.")
         return int(value)
+
+
+# --- Conference calls ---------------------------------------------------------------------
+
+
+class ParticipantsField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Membership) -> str:
+        return (
+            f"{obj.user.get_full_name() or obj.user.username} — {obj.get_role_display()}, "
+            f"{obj.organization.name}"
+        )
+
+
+class SeriesForm(forms.Form):
+    """The partnership's regular call (seed 004, Getting ready, step 2)."""
+
+    weekday = forms.TypedChoiceField(label="Day of the week", coerce=int, choices=Weekday.choices)
+    start_time = forms.TimeField(
+        label="Start time", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    duration_minutes = forms.IntegerField(
+        label="Length (minutes)",
+        min_value=5,
+        max_value=240,
+        initial=DEFAULT_DURATION_MINUTES,
+        help_text="Seed guideline: weekly 30-minute calls to begin with.",
+    )
+    agenda_size = forms.IntegerField(
+        label="Patients per call",
+        min_value=1,
+        max_value=MAX_AGENDA_SIZE,
+        initial=DEFAULT_AGENDA_SIZE,
+        help_text="The pilot discussed 10 patients in each 30-minute call.",
+    )
+    time_zone = forms.CharField(label="Time zone", max_length=64)
+    core_participants = ParticipantsField(
+        label="Core participants",
+        queryset=Membership.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The same core people on every call build trust (Getting ready, step 2).",
+    )
+
+    def __init__(self, *args: Any, directory: QuerySet[Membership] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        field = self.fields["core_participants"]
+        assert isinstance(field, forms.ModelMultipleChoiceField)
+        if directory is not None:
+            field.queryset = directory
+
+    def clean_time_zone(self) -> str:
+        value = str(self.cleaned_data["time_zone"]).strip()
+        try:
+            validate_time_zone(value)
+        except ValidationError:
+            raise ValidationError(
+                f"{value!r} is not a time zone such as America/New_York."
+            ) from None
+        return value
+
+
+class AttendingForm(forms.Form):
+    attending_pcps = forms.ModelMultipleChoiceField(
+        label="Physicians attending",
+        queryset=Provider.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, pcps: QuerySet[Provider] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        field = self.fields["attending_pcps"]
+        assert isinstance(field, forms.ModelMultipleChoiceField)
+        if pcps is not None:
+            field.queryset = pcps
+
+
+class UrgentForm(forms.Form):
+    patient = forms.IntegerField(
+        min_value=1,
+        error_messages={"required": "Choose the patient from the search results."},
+    )
+    note = forms.CharField(
+        label="Why this patient cannot wait",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say in a few words why this patient cannot wait."},
+    )
+
+
+class ChecklistForm(forms.Form):
+    item = forms.ChoiceField(choices=PreworkItem.choices)
+    note = forms.CharField(max_length=500, required=False)

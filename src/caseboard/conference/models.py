@@ -221,3 +221,193 @@ class MatchReview(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status == ReviewStatus.PENDING
+
+
+# --- Conference calls (seed 004, Attachment A, "Getting ready" and steps 3–5) -------------
+
+# "Weekly meetings for 30 minutes are recommended to initiate the collaborative process."
+DEFAULT_DURATION_MINUTES = 30
+# "The Pilot discussed 10 patients during each 30-minute call."
+DEFAULT_AGENDA_SIZE = 10
+MAX_AGENDA_SIZE = 50
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class ConferenceSeries(models.Model):
+    """The partnership's regular call: "It is highly recommend that the same core people
+    participate in each call" (Getting ready, step 2)."""
+
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.CASCADE, related_name="conference_series"
+    )
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start_time = models.TimeField()
+    duration_minutes = models.PositiveSmallIntegerField(
+        default=DEFAULT_DURATION_MINUTES,
+        validators=[MinValueValidator(5), MaxValueValidator(240)],
+    )
+    time_zone = models.CharField(max_length=64, default="America/New_York")
+    agenda_size = models.PositiveSmallIntegerField(
+        default=DEFAULT_AGENDA_SIZE,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_AGENDA_SIZE)],
+    )
+    core_participants = models.ManyToManyField(
+        "orgs.Membership", blank=True, related_name="conference_series"
+    )
+    started_on = models.DateField()
+    # Set when the partnership stops meeting; one series at a time is active.
+    ended_on = models.DateField(null=True, blank=True)
+    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["partnership", "-started_on"]
+        verbose_name_plural = "conference series"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partnership"],
+                condition=Q(ended_on__isnull=True),
+                name="conference_series_one_active_per_partnership",
+            ),
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=5) & Q(duration_minutes__lte=240),
+                name="conference_series_duration_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(agenda_size__gte=1) & Q(agenda_size__lte=MAX_AGENDA_SIZE),
+                name="conference_series_agenda_size_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.partnership}: {self.get_weekday_display()}s at "
+            f"{self.start_time:%H:%M} ({self.duration_minutes} min)"
+        )
+
+
+class ConferenceStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    HELD = "held", "Held"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Conference(models.Model):
+    """One call of a series."""
+
+    series = models.ForeignKey(
+        ConferenceSeries, on_delete=models.CASCADE, related_name="conferences"
+    )
+    starts_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=16, choices=ConferenceStatus.choices, default=ConferenceStatus.SCHEDULED
+    )
+    # Step 5b: "if there are physicians participating in a conference call, prioritize their
+    # highest risk patients first."
+    attending_pcps = models.ManyToManyField(
+        "patients.Provider", blank=True, related_name="conferences"
+    )
+    agenda_built_at = models.DateTimeField(null=True, blank=True)
+    agenda_built_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["series", "starts_at"], name="conference_one_per_series_slot"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Conference {self.starts_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+
+
+class AgendaKind(models.TextChoices):
+    FOLLOW_UP = "follow_up", "Follow-up"
+    PHYSICIAN = "physician", "Physician attends"
+    COMMON = "common", "On both lists"
+    UNIQUE_PLAN = "unique_plan", "Plan's list"
+    UNIQUE_PRACTICE = "unique_practice", "Practice's list"
+    URGENT = "urgent", "Urgent"
+
+
+class AgendaItem(models.Model):
+    """A patient to discuss on a call, in order, with the reason it is there (step 5)."""
+
+    conference = models.ForeignKey(
+        Conference, on_delete=models.CASCADE, related_name="agenda_items"
+    )
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=16, choices=AgendaKind.choices)
+    reason = models.CharField(max_length=500)
+    added_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    added_by_organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+    # Step 5c: "a patient with urgent needs that may not be on the shared list".
+    urgent_note = models.TextField(blank=True, default="")
+    # Step 5d: set when a call ends with follow-up items; the next call starts with them.
+    needs_follow_up = models.BooleanField(default=False)
+    report_back_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["conference", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conference", "patient"], name="agenda_item_one_per_patient"
+            ),
+            models.CheckConstraint(condition=Q(position__gte=1), name="agenda_item_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.position} of conference {self.conference_id}"
+
+
+class PreworkItem(models.TextChoices):
+    """Step 4: "At least a day in advance of the scheduled conference call, the health plan's
+    team members and the practice's team members research each patient to be discussed to:"""
+
+    A = "a", "Still a patient of the practice and covered by the plan"
+    B = "b", "Identify risk drivers and potential level of risk"
+    C = "c", "Gaps in services: what more is needed, and from whom"
+    D = "d", "How engaged the patient is with the plan or the practice"
+    E = "e", "Recommend which side takes the care-management lead"
+    F = "f", "Address action steps from the previous meeting"
+
+
+class PreworkChecklist(models.Model):
+    """One side's completion of one step-4 item before one call."""
+
+    conference = models.ForeignKey(Conference, on_delete=models.CASCADE, related_name="checklist")
+    side = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    item = models.CharField(max_length=1, choices=PreworkItem.choices)
+    completed_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    completed_at = models.DateTimeField()
+    note = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        ordering = ["conference", "side", "item"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conference", "side", "item"], name="prework_checklist_one_per_item"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"step 4{self.item} by {self.side_id} for {self.conference_id}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,18 +15,25 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from caseboard import access
 from caseboard.access import Actor
 from caseboard.access import conference as conference_access
-from caseboard.conference import actions, queries
+from caseboard.conference import actions, calls, prework, queries
 from caseboard.conference.errors import ConferenceError
 from caseboard.conference.forms import (
     NO_MATCH,
     AddForm,
+    AttendingForm,
+    ChecklistForm,
     PatientSearchForm,
     RefreshForm,
     RemoveForm,
     ResolveForm,
+    SeriesForm,
     UploadForm,
+    UrgentForm,
 )
+from caseboard.conference.invitations import series_calendar
 from caseboard.conference.practice_list import COLUMNS, REQUIRED_COLUMNS
+from caseboard.orgs.models import Membership
+from caseboard.patients.models import Provider
 from caseboard.web.decorators import with_actor
 
 
@@ -307,6 +315,250 @@ def combined_list_csv(request: HttpRequest, actor: Actor, partnership_id: int) -
     return response
 
 
+# --- Conference calls (seed 004, Attachment A, Getting ready and steps 3–5) ---------------
+
+
+def _conference_url(conference_id: int) -> str:
+    return reverse("conference_detail", kwargs={"conference_id": conference_id})
+
+
+@with_actor
+@require_http_methods(["GET", "POST"])
+def conference_series(request: HttpRequest, actor: Actor, partnership_id: int) -> HttpResponse:
+    page = prework.series_page(actor, partnership_id)
+    directory = Membership.objects.filter(pk__in=[m.pk for m in page.directory]).select_related(
+        "user", "organization"
+    )
+    series = page.series
+    if series is not None:
+        initial = {
+            "weekday": series.weekday,
+            "start_time": series.start_time,
+            "duration_minutes": series.duration_minutes,
+            "agenda_size": series.agenda_size,
+            "time_zone": series.time_zone,
+            "core_participants": page.participants,
+        }
+    else:
+        initial = {"time_zone": actor.organization.time_zone}
+    form = SeriesForm(
+        request.POST if request.method == "POST" else None, directory=directory, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        values = form.cleaned_data
+        try:
+            if series is None:
+                calls.create_series(
+                    actor,
+                    page.partnership,
+                    weekday=values["weekday"],
+                    start_time=values["start_time"],
+                    duration_minutes=values["duration_minutes"],
+                    agenda_size=values["agenda_size"],
+                    time_zone=values["time_zone"],
+                    participants=values["core_participants"],
+                )
+            else:
+                calls.update_series(
+                    actor,
+                    series,
+                    weekday=values["weekday"],
+                    start_time=values["start_time"],
+                    duration_minutes=values["duration_minutes"],
+                    agenda_size=values["agenda_size"],
+                    time_zone=values["time_zone"],
+                    participants=values["core_participants"],
+                )
+        except ConferenceError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, "The call series is saved.")
+            return redirect("conference_series", partnership_id=page.partnership.pk)
+    return render(
+        request,
+        "conference/series.html",
+        {"page": page, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@with_actor
+@require_POST
+def conference_schedule(request: HttpRequest, actor: Actor, series_id: int) -> HttpResponse:
+    series = conference_access.get_series_for_user(actor, series_id)
+    target = reverse("conference_series", kwargs={"partnership_id": series.partnership_id})
+    if not actor.can_edit_patients:
+        messages.error(request, "Your role may read the calls but not schedule them.")
+        return redirect(target)
+    try:
+        conference = calls.schedule_conference(actor, series)
+    except ConferenceError as exc:
+        messages.error(request, exc.message)
+        return redirect(target)
+    messages.success(
+        request,
+        f"The next call is scheduled for "
+        f"{conference.starts_at.astimezone(calls.series_zone(series)):%A %Y-%m-%d %H:%M}.",
+    )
+    return redirect(_conference_url(conference.pk))
+
+
+@with_actor
+@require_GET
+def series_invite(request: HttpRequest, actor: Actor, series_id: int) -> HttpResponse:
+    series = conference_access.get_series_for_user(actor, series_id)
+    response = HttpResponse(series_calendar(actor, series), content_type="text/calendar")
+    response["Content-Disposition"] = f'attachment; filename="case-conference-{series.pk}.ics"'
+    return response
+
+
+def _conference_context(
+    request: HttpRequest, actor: Actor, conference_id: int, **extra: object
+) -> dict[str, object]:
+    page = prework.conference_page(actor, conference_id)
+    pcps = Provider.objects.filter(pk__in=[p.pk for p in page.pcps])
+    return {
+        "page": page,
+        "c": page.conference,
+        "partnership": page.partnership,
+        "attending_form": AttendingForm(pcps=pcps, initial={"attending_pcps": page.attending_pcps}),
+        "checklist_form": ChecklistForm(),
+        **extra,
+    }
+
+
+@with_actor
+@require_GET
+def conference_detail(request: HttpRequest, actor: Actor, conference_id: int) -> HttpResponse:
+    return render(
+        request, "conference/conference.html", _conference_context(request, actor, conference_id)
+    )
+
+
+@with_actor
+@require_POST
+def conference_attending(request: HttpRequest, actor: Actor, conference_id: int) -> HttpResponse:
+    conference = conference_access.get_conference_for_user(actor, conference_id)
+    target = _conference_url(conference.pk)
+    if not actor.can_edit_patients:
+        messages.error(request, "Your role may read the call but not change it.")
+        return redirect(target)
+    form = AttendingForm(
+        request.POST,
+        pcps=Provider.objects.filter(
+            pk__in=[p.pk for p in calls.partner_pcps(conference.series.partnership)]
+        ),
+    )
+    if not form.is_valid():
+        messages.error(request, _show_error(form))
+        return redirect(target)
+    try:
+        calls.set_attending_pcps(actor, conference, list(form.cleaned_data["attending_pcps"]))
+    except ConferenceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, "Attending physicians saved; rebuild the agenda to put their patients first."
+        )
+    return redirect(target)
+
+
+@with_actor
+@require_POST
+def conference_build_agenda(request: HttpRequest, actor: Actor, conference_id: int) -> HttpResponse:
+    conference = conference_access.get_conference_for_user(actor, conference_id)
+    partnership = conference.series.partnership
+    target = _conference_url(conference.pk)
+    if not (conference_access.is_plan_staff(actor, partnership) and actor.can_edit_patients):
+        messages.error(
+            request,
+            f"{partnership.plan}'s project manager builds the agenda from the combined list; "
+            "add an urgent patient instead.",
+        )
+        return redirect(target)
+    try:
+        items = calls.build_agenda(actor, conference)
+    except ConferenceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, f"The agenda holds {len(items)} patient{'s' if len(items) != 1 else ''}."
+        )
+    return redirect(target)
+
+
+@with_actor
+@require_http_methods(["GET", "POST"])
+def conference_urgent(request: HttpRequest, actor: Actor, conference_id: int) -> HttpResponse:
+    conference = conference_access.get_conference_for_user(actor, conference_id)
+    data = request.POST if request.method == "POST" else request.GET
+    search = PatientSearchForm(data)
+    query = search.cleaned_data["q"] if search.is_valid() else ""
+    form = UrgentForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient = access.get_patient_for_user(actor, form.cleaned_data["patient"])
+            item = calls.add_urgent_patient(actor, conference, patient, form.cleaned_data["note"])
+        except Http404:
+            form.add_error("patient", "Choose the patient from the search results.")
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        except ConferenceError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(
+                request, f"{item.patient.full_name} is on the agenda at #{item.position} (urgent)."
+            )
+            return redirect(_conference_url(conference.pk))
+    context = {
+        "c": conference,
+        "partnership": conference.series.partnership,
+        "search": search,
+        "query": query,
+        "results": prework.urgent_candidates(actor, conference, query) if query else [],
+        "form": form,
+        "chosen": str(form.data.get("patient", "")) if form.is_bound else "",
+    }
+    template = "conference/urgent.html"
+    if request.htmx:  # type: ignore[attr-defined]
+        template += "#results"
+    return render(request, template, context, status=400 if form.errors else 200)
+
+
+@with_actor
+@require_POST
+def conference_checklist(request: HttpRequest, actor: Actor, conference_id: int) -> HttpResponse:
+    conference = conference_access.get_conference_for_user(actor, conference_id)
+    target = _conference_url(conference.pk) + "#checklists"
+    form = ChecklistForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _show_error(form))
+        return redirect(target)
+    try:
+        row = calls.complete_checklist_item(
+            actor, conference, form.cleaned_data["item"], form.cleaned_data["note"]
+        )
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    except ConferenceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Pre-work item {row.item} is done for {row.side}.")
+    return redirect(target)
+
+
+@with_actor
+@require_GET
+def agenda_item_prework(request: HttpRequest, actor: Actor, item_id: int) -> HttpResponse:
+    item = conference_access.get_agenda_item_for_user(actor, item_id)
+    packet = prework.prework_packet(actor, item)
+    return render(
+        request,
+        "conference/prework.html",
+        {"item": item, "c": item.conference, "packet": packet},
+    )
+
+
 urlpatterns = [
     path(
         "partnerships/<int:partnership_id>/lists/",
@@ -338,4 +590,29 @@ urlpatterns = [
     path("uploads/<int:upload_id>/", high_risk_upload_detail, name="high_risk_upload_detail"),
     path("entries/<int:entry_id>/remove/", high_risk_remove, name="high_risk_remove"),
     path("reviews/<int:review_id>/", match_review_resolve, name="match_review_resolve"),
+    path(
+        "partnerships/<int:partnership_id>/series/",
+        conference_series,
+        name="conference_series",
+    ),
+    path("series/<int:series_id>/invite.ics", series_invite, name="conference_series_invite"),
+    path("series/<int:series_id>/schedule/", conference_schedule, name="conference_schedule"),
+    path("conferences/<int:conference_id>/", conference_detail, name="conference_detail"),
+    path(
+        "conferences/<int:conference_id>/attending/",
+        conference_attending,
+        name="conference_attending",
+    ),
+    path(
+        "conferences/<int:conference_id>/agenda/",
+        conference_build_agenda,
+        name="conference_build_agenda",
+    ),
+    path("conferences/<int:conference_id>/urgent/", conference_urgent, name="conference_urgent"),
+    path(
+        "conferences/<int:conference_id>/checklist/",
+        conference_checklist,
+        name="conference_checklist",
+    ),
+    path("agenda-items/<int:item_id>/prework/", agenda_item_prework, name="agenda_item_prework"),
 ]
