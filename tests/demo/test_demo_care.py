@@ -20,7 +20,7 @@ from caseboard.care.models import (
     StaffSurvey,
     Task,
 )
-from caseboard.conference.models import HighRiskEntry
+from caseboard.conference.models import AgendaItem, ConferenceSeries, HighRiskEntry
 from caseboard.demo.care import load_care
 from caseboard.demo.load import load_population
 from caseboard.demo.population import Population, generate
@@ -78,6 +78,8 @@ def test_demo_care_builds_registries_plans_tasks_and_a_closed_referral(
     assert StaffSurvey.objects.exists()
     assert Referral.objects.filter(status=ReferralStatus.COMPLETED).exists()
     assert HighRiskEntry.objects.filter(removed_at__isnull=True).exists()
+    assert made.series == ConferenceSeries.objects.count() > 0
+    assert AgendaItem.objects.exists()
 
 
 @pytest.mark.django_db

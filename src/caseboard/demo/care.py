@@ -37,6 +37,7 @@ from caseboard.care.models import (
     ReferralOutcome,
     ReferralStatus,
 )
+from caseboard.conference import calls
 from caseboard.conference.actions import refresh_plan_list
 from caseboard.demo.load import CBO_NAME
 from caseboard.orgs.models import Membership, Organization, OrganizationKind, Partnership, Role
@@ -91,6 +92,7 @@ class DemoCareSummary:
     tasks: int
     referrals: int
     resources: int
+    series: int = 0
 
 
 def _actor(username: str, organization: Organization) -> Actor:
@@ -258,7 +260,29 @@ def load_care(seed: int = 42, *, per_practice: int = 25) -> DemoCareSummary:
             counts.enrollments += 1
         # Steps 1–2 of seed 004: the plan's list for each partner practice, from the ranking.
         partnership = Partnership.objects.get(plan=plan, partner=practice)
-        refresh_plan_list(_actor("plan.pm", plan), partnership)
+        project_manager = _actor("plan.pm", plan)
+        refresh_plan_list(project_manager, partnership)
+        # Getting ready: a weekly 30-minute call with a stable core team, and the next call's
+        # agenda built from the combined list.
+        core = Membership.objects.filter(
+            organization__in=[plan, practice],
+            role__in=[
+                Role.DIRECTOR_OF_CARE_MANAGEMENT,
+                Role.PROJECT_MANAGER,
+                Role.CASE_MANAGER,
+                Role.CLINICAL_CARE_MANAGER,
+                Role.PCP,
+            ],
+        )
+        series = calls.create_series(
+            project_manager,
+            partnership,
+            weekday=2,
+            start_time=datetime.time(10 + counts.series, 0),
+            participants=list(core),
+        )
+        counts.series += 1
+        calls.build_agenda(project_manager, calls.schedule_conference(project_manager, series))
     surveys.open_staff_surveys(today)
     return counts
 

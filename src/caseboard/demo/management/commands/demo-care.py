@@ -31,5 +31,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Care management: {made.enrollments} enrollments, {made.interactions} contacts,"
             f" {made.goals} goals, {made.tasks} tasks, {made.referrals} referrals,"
-            f" {made.resources} community resources in {time.perf_counter() - started:.1f} s."
+            f" {made.resources} community resources, {made.series} conference series with the"
+            f" next call's agenda in {time.perf_counter() - started:.1f} s."
         )
