@@ -21,5 +21,6 @@ urlpatterns = [
     path("audit/", include("caseboard.audit.urls")),
     path("care/", include("caseboard.care.urls")),
     path("conference/", include("caseboard.conference.urls")),
+    path("transitions/", include("caseboard.transitions.urls")),
     path("api/", api.urls),
 ]

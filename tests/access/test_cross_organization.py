@@ -19,6 +19,8 @@ from caseboard.conference import calls as conference_calls
 from caseboard.conference.models import Conference, ConferenceSeries, MatchReview
 from caseboard.orgs.models import Partnership
 from caseboard.patients.actions import import_roster
+from caseboard.patients.models import Patient
+from caseboard.transitions.models import InboundMessage, MessageStatus, PatientReview
 from tests import factories as f
 from tests.conftest import World, login
 from tests.factories import actor_for
@@ -140,6 +142,38 @@ def _agenda_items(w: World) -> tuple[object, object]:
     return other.pk, own.pk
 
 
+def _adt_message(w: World, patient: Patient | None, control_id: str) -> InboundMessage:
+    return InboundMessage.objects.create(
+        raw=f"MSH|^~\\&|EPIC|GENHOSP|CASEBOARD|PLANP|20261102||ADT^A01|{control_id}|P|2.5.1",
+        sending_facility="GENHOSP",
+        control_id=control_id,
+        message_type="ADT",
+        trigger_event="A01",
+        version="2.5.1",
+        status=MessageStatus.DEAD_LETTER,
+        patient=patient,
+    )
+
+
+def _adt_messages(w: World) -> tuple[object, object]:
+    return _adt_message(w, w.patient_b, "B1").pk, _adt_message(w, w.patient_a, "A1").pk
+
+
+def _patient_reviews(w: World) -> tuple[object, object]:
+    # A review is visible to staff who can see one of its candidates.
+    pair = []
+    for patient, control_id in ((w.patient_b, "RB1"), (w.patient_a, "RA1")):
+        message = _adt_message(w, None, control_id)
+        review = PatientReview.objects.create(
+            message=message,
+            matcher_status="ambiguous",
+            candidates=[{"patient_id": patient.pk, "score": 0.8, "reasons": []}],
+        )
+        review.candidate_patients.set([patient])
+        pair.append(review.pk)
+    return pair[0], pair[1]
+
+
 def _pair(make: Callable[[World, bool], Model]) -> ObjectPair:
     """(another organization's object, practice A's own), from one builder."""
     return lambda w: (make(w, False).pk, make(w, True).pk)
@@ -212,6 +246,8 @@ OBJECT_PARAMETERS: dict[str, ObjectPair] = {
             else f.make_staff_survey(w.user_b, w.practice_b)
         )
     ),
+    "message_id": _adt_messages,
+    "patient_review_id": _patient_reviews,
 }
 
 # Routes without an object in the URL, and why they cannot reveal another's object. Each is
@@ -262,7 +298,11 @@ REFERRAL_ROUTES: dict[str, str] = {
     "api/referrals": "referrals from access.care.visible_referrals, sent or received by own org",
 }
 CONFERENCE_ROUTES: dict[str, str] = {}
-TRANSITIONS_ROUTES: dict[str, str] = {}
+TRANSITIONS_ROUTES: dict[str, str] = {
+    "transitions/messages/": "messages from access.transitions.visible_messages",
+    "transitions/reviews/": "reviews from access.transitions.visible_reviews",
+    "api/transitions/messages": "messages from access.transitions.visible_messages",
+}
 
 PARAMETERLESS_ROUTES = {
     **FOUNDATION_ROUTES,

@@ -8,7 +8,14 @@ from ninja import NinjaAPI, Query, Schema
 from ninja.security import django_auth
 
 from caseboard import access
-from caseboard.api import care_plan, care_referrals, care_registry, care_tasks, conference
+from caseboard.api import (
+    care_plan,
+    care_referrals,
+    care_registry,
+    care_tasks,
+    conference,
+    transitions,
+)
 from caseboard.api.context import actor_of
 from caseboard.api.schemas import (
     AttributionOut,
@@ -54,6 +61,7 @@ for _router in (
     care_tasks.router,
     care_referrals.router,
     conference.router,
+    transitions.router,
 ):
     api.add_router("", _router)
 

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "caseboard.audit",
     "caseboard.care",
     "caseboard.conference",
+    "caseboard.transitions",
     "caseboard.demo",
     "caseboard.web",
 ]

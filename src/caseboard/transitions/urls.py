@@ -1,0 +1,3 @@
+from caseboard.transitions.views import urlpatterns
+
+__all__ = ["urlpatterns"]
