@@ -94,3 +94,14 @@ def test_demo_care_manager_sees_the_registry_and_tasks(population: Population) -
     assert enrolled is not None
     assert enrolled.patient.family_name.encode() in registry.content
     assert client.get("/care/tasks/").status_code == 200
+
+
+def test_a_contact_made_today_is_never_later_than_now() -> None:
+    from django.utils import timezone
+
+    from caseboard.demo.care import _moment
+
+    zone = timezone.get_current_timezone()
+    latest = _moment(timezone.localdate(), 0, 23, zone)
+    assert latest <= timezone.now()
+    assert _moment(timezone.localdate(), 3, 9, zone).hour == 9

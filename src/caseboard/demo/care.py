@@ -103,8 +103,10 @@ def _actor(username: str, organization: Organization) -> Actor:
 def _moment(
     today: datetime.date, days_ago: int, hour: int, zone: datetime.tzinfo
 ) -> datetime.datetime:
+    """A working hour `days_ago` days back; a contact "today" is never later than now."""
     day = today - datetime.timedelta(days=days_ago)
-    return datetime.datetime.combine(day, datetime.time(hour, 15), tzinfo=zone)
+    moment = datetime.datetime.combine(day, datetime.time(hour, 15), tzinfo=zone)
+    return min(moment, timezone.now() - datetime.timedelta(minutes=5))
 
 
 @transaction.atomic
