@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from io import StringIO
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from django.core.management import call_command
@@ -17,6 +18,7 @@ from caseboard.transitions.models import Episode, InboundMessage, MessageStatus
 from tests.transitions.messages import adt
 
 pytestmark = pytest.mark.django_db(transaction=True)
+T = TypeVar("T")
 
 
 class Running:
@@ -38,6 +40,11 @@ class Running:
     def drain(self) -> None:
         asyncio.run_coroutine_threadsafe(self.listener.drain(), self.loop).result(timeout=60)
 
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run a client coroutine on the listener's loop: the test's own thread may already
+        have a loop running (Playwright's, when the browser tests ran first)."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=60)
+
     def __exit__(self, *exc: object) -> None:
         asyncio.run_coroutine_threadsafe(self.listener.stop(), self.loop).result(timeout=10)
         self.loop.call_soon_threadsafe(self.loop.stop)
@@ -52,7 +59,7 @@ def running() -> Iterator[Running]:
 
 
 def test_round_trip_over_mllp_stores_and_acknowledges(running: Running) -> None:
-    acks = asyncio.run(send([adt("A01", control_id="RT1"), "garbage"], "127.0.0.1", running.port))
+    acks = running.run(send([adt("A01", control_id="RT1"), "garbage"], "127.0.0.1", running.port))
     assert [hl7v2.ack_code_of(a) for a in acks] == ["AA", "AE"]
     assert "MSA|AA|RT1" in acks[0]
     running.drain()
@@ -77,7 +84,7 @@ def test_many_concurrent_connections_are_all_acknowledged_and_stored_once(
             batch.append(batch[0])
         return await asyncio.gather(*(send(b, "127.0.0.1", running.port) for b in batches))
 
-    results = asyncio.run(everyone())
+    results = running.run(everyone())
     assert all(hl7v2.ack_code_of(a) == "AA" for acks in results for a in acks)
     assert len(results) == senders
     running.drain()
@@ -93,9 +100,14 @@ def test_send_command_replays_a_file_and_prints_each_ack(running: Running, tmp_p
     second = adt("A03", control_id="F2", discharged="20261103120000").replace("\r", "\n")
     file.write_text(f"{first}\n{second}")
     out = StringIO()
-    call_command(
-        "adt", "send", str(file), "--host", "127.0.0.1", "--port", str(running.port), stdout=out
+    # The command runs its own event loop, so it gets a thread without one.
+    command = threading.Thread(
+        target=call_command,
+        args=("adt", "send", str(file), "--host", "127.0.0.1", "--port", str(running.port)),
+        kwargs={"stdout": out},
     )
+    command.start()
+    command.join(timeout=60)
     printed = out.getvalue()
     assert "Message 1: AA" in printed
     assert "Message 2: AA" in printed
