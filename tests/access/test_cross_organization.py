@@ -299,6 +299,7 @@ REFERRAL_ROUTES: dict[str, str] = {
 }
 CONFERENCE_ROUTES: dict[str, str] = {}
 TRANSITIONS_ROUTES: dict[str, str] = {
+    "transitions/": "alerts to the active organization about episodes it may see",
     "transitions/messages/": "messages from access.transitions.visible_messages",
     "transitions/reviews/": "reviews from access.transitions.visible_reviews",
     "api/transitions/messages": "messages from access.transitions.visible_messages",

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import itertools
 
+from caseboard.transitions.models import InboundMessage
+from caseboard.transitions.processing import process_message
+from caseboard.transitions.receive import receive
+from tests.conftest import World
+
 _control = itertools.count(1)
 
 HOSPITAL = "GENHOSP"
@@ -49,3 +54,28 @@ def adt(
     for number, (code, text) in enumerate(diagnoses, start=1):
         segments.append(f"DG1|{number}||{code}^{text}^I10||20261102|A")
     return "\r".join(segments) + "\r"
+
+
+MEMBER = "M7000001"
+
+
+def member_message(trigger: str, **fields: object) -> str:
+    """A message about practice A's patient, identified by the plan's member ID."""
+    fields.setdefault("identifiers", f"{MEMBER}^^^PLANP^MB")
+    return adt(trigger, **fields)  # type: ignore[arg-type]
+
+
+def deliver(message: str) -> InboundMessage:
+    """Receive and process one message, as the listener does."""
+    receipt = receive(message)
+    assert receipt.message_id is not None
+    return process_message(receipt.message_id)
+
+
+def hospital_knows(world: World) -> World:
+    """The plan's external ID is the assigning authority the hospital uses for member IDs, and
+    practice A's patient carries the member ID the messages name."""
+    world.plan.external_id = "PLANP"
+    world.plan.save()
+    world.patient_a.identifiers.filter(organization=world.plan).update(value=MEMBER)
+    return world

@@ -14,39 +14,13 @@ from caseboard.transitions.models import (
     Episode,
     EpisodeAlert,
     EpisodeStatus,
-    InboundMessage,
     MessageStatus,
     PatientReview,
     ReviewStatus,
 )
-from caseboard.transitions.processing import process_message
-from caseboard.transitions.receive import receive
 from tests import factories as f
 from tests.conftest import World
-from tests.transitions.messages import adt
-
-MEMBER = "M7000001"
-
-
-@pytest.fixture
-def feed(world: World) -> World:
-    """The plan's external ID is the assigning authority the hospital uses for member IDs."""
-    world.plan.external_id = "PLANP"
-    world.plan.save()
-    world.patient_a.identifiers.filter(organization=world.plan).update(value=MEMBER)
-    return world
-
-
-def deliver(message: str) -> InboundMessage:
-    receipt = receive(message)
-    assert receipt.message_id is not None
-    return process_message(receipt.message_id)
-
-
-def member_message(trigger: str, **fields: object) -> str:
-    fields.setdefault("identifiers", f"{MEMBER}^^^PLANP^MB")
-    return adt(trigger, **fields)  # type: ignore[arg-type]
-
+from tests.transitions.messages import adt, deliver, member_message
 
 # --- Episodes -----------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from caseboard.patients import actions, queries
 from caseboard.patients.forms import RosterUploadForm, SearchForm
 from caseboard.patients.models import RosterImport
 from caseboard.patients.roster import COLUMNS, REQUIRED_COLUMNS, RosterError, errors_as_csv
+from caseboard.transitions.queries import patient_episodes
 from caseboard.web.decorators import with_actor
 
 
@@ -38,6 +39,7 @@ def profile(request: HttpRequest, actor: Actor, patient_id: int) -> HttpResponse
             # Part of the same page view (one audit event): care management at a glance.
             "care": care_summary(actor, found.patient),
             "care_plan": care_plan_view(actor, found.patient),
+            "episodes": patient_episodes(actor, found.patient),
         },
     )
 

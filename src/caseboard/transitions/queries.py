@@ -5,12 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from caseboard import access
 from caseboard.access import Actor
 from caseboard.access import transitions as transitions_access
+from caseboard.care.models import TaskStatus
 from caseboard.patients.models import Patient
 from caseboard.transitions.models import (
+    Episode,
+    EpisodeAlert,
     EpisodeEvent,
     InboundMessage,
     MessageStatus,
@@ -19,6 +23,8 @@ from caseboard.transitions.models import (
 )
 
 PAGE_SIZE = 100
+INBOX_LIMIT = 200
+EPISODES_ON_PROFILE = 10
 
 
 def message_log(actor: Actor, status: str = "") -> QuerySet[InboundMessage]:
@@ -62,3 +68,43 @@ def visible_candidates(
         for c in review.candidates
         if c["patient_id"] in patients
     ]
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    alert: EpisodeAlert
+
+    @property
+    def episode(self) -> Episode:
+        return self.alert.episode
+
+    @property
+    def overdue(self) -> bool:
+        task = self.alert.task
+        return task is not None and task.is_open and task.due_on < timezone.localdate()
+
+
+def inbox(actor: Actor, *, open_only: bool = True) -> list[InboxRow]:
+    """The alerts sent to the actor's organization about patients it may see, newest first;
+    by default those whose follow-up task is still open (the work to do)."""
+    alerts = (
+        EpisodeAlert.objects.filter(
+            organization=actor.organization,
+            episode__in=transitions_access.visible_episodes(actor),
+        )
+        .select_related("episode__patient", "task", "recipient")
+        .order_by("-created_at", "-id")
+    )
+    if open_only:
+        alerts = alerts.filter(task__status__in=[TaskStatus.OPEN, TaskStatus.IN_PROGRESS])
+    return [InboxRow(a) for a in alerts[:INBOX_LIMIT]]
+
+
+def patient_episodes(actor: Actor, patient: Patient) -> list[Episode]:
+    """The patient's hospital and ED episodes with their timelines, newest first."""
+    return list(
+        transitions_access.visible_episodes(actor)
+        .filter(patient=patient)
+        .prefetch_related("events")
+        .order_by("-admitted_at", "-id")[:EPISODES_ON_PROFILE]
+    )

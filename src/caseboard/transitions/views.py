@@ -127,7 +127,21 @@ def review_decide(request: HttpRequest, actor: Actor, patient_review_id: int) ->
     return redirect("transitions_reviews")
 
 
+@with_actor
+@require_GET
+def inbox(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """Admissions, discharges and ED visits of the organization's patients in care management,
+    each with its follow-up task: the work a care manager does after a hospital message."""
+    open_only = request.GET.get("show") != "all"
+    rows = queries.inbox(actor, open_only=open_only)
+    patient_ids = {row.episode.patient_id for row in rows}
+    if patient_ids:
+        log.record_many(actor, AuditAction.VIEW, patient_ids, {"page": "transitions inbox"})
+    return render(request, "transitions/inbox.html", {"rows": rows, "open_only": open_only})
+
+
 urlpatterns = [
+    path("", inbox, name="transitions_inbox"),
     path("messages/", message_list, name="transitions_messages"),
     path("messages/<int:message_id>/", message_detail, name="transitions_message"),
     path("messages/<int:message_id>/replay/", message_replay, name="transitions_replay"),
