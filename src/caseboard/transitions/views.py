@@ -16,6 +16,7 @@ from caseboard.audit.models import AuditAction
 from caseboard.care.errors import CareError
 from caseboard.transitions import actions, queries
 from caseboard.transitions.forms import ReviewDecisionForm
+from caseboard.transitions.measures import transition_measures
 from caseboard.transitions.models import MessageStatus
 from caseboard.web.decorators import with_actor
 
@@ -137,7 +138,11 @@ def inbox(request: HttpRequest, actor: Actor) -> HttpResponse:
     patient_ids = {row.episode.patient_id for row in rows}
     if patient_ids:
         log.record_many(actor, AuditAction.VIEW, patient_ids, {"page": "transitions inbox"})
-    return render(request, "transitions/inbox.html", {"rows": rows, "open_only": open_only})
+    return render(
+        request,
+        "transitions/inbox.html",
+        {"rows": rows, "open_only": open_only, "measures": transition_measures(actor)},
+    )
 
 
 urlpatterns = [
