@@ -15,11 +15,12 @@ install:
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || command -v uv >/dev/null || $(PYTHON) -m pip install --quiet uv
 	$(UV) sync --frozen --all-extras
 
-# Debian's chromium for the browser tests (never a browser download of Playwright's own) and a
-# Java runtime for the Spark tests.
+# Debian's chromium for the browser tests (never a browser download of Playwright's own), a
+# Java runtime for the Spark tests and Pango for the PDF summaries (weasyprint).
 system-packages:
 	@missing=""; [ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	command -v java >/dev/null || missing="$$missing default-jre-headless"; \
+	ldconfig -p | grep -q "libpangoft2-1.0.so.0" || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	  else echo "Install with apt-get:$$missing (needed by the browser and Spark tests)"; exit 1; fi; \

@@ -22,6 +22,8 @@ from caseboard.conference.models import (
     HighRiskList,
     HighRiskUpload,
     MatchReview,
+    TrackingEntry,
+    TrackingReport,
 )
 from caseboard.orgs.models import Partnership
 from caseboard.patients.models import AttributionSpan, Patient
@@ -220,3 +222,30 @@ def visible_agenda_items(actor: Actor) -> QuerySet[AgendaItem]:
 
 def get_agenda_item_for_user(actor: Actor, item_id: int | str) -> AgendaItem:
     return one_or_404(visible_agenda_items(actor), item_id, "agenda item")
+
+
+# --- Tracking list (step 6b) ---------------------------------------------------------------
+
+
+def visible_tracking(actor: Actor) -> QuerySet[TrackingEntry]:
+    """Both sides of the partnership see its tracking list, each only patients it may see."""
+    return TrackingEntry.objects.select_related(
+        "patient", "partnership__plan", "partnership__partner", "added_by"
+    ).filter(
+        partnership__in=visible_partnerships(actor),
+        patient__in=visible_patients(actor),
+    )
+
+
+def get_tracking_entry_for_user(actor: Actor, entry_id: int | str) -> TrackingEntry:
+    return one_or_404(visible_tracking(actor), entry_id, "tracking entry")
+
+
+def visible_tracking_reports(actor: Actor) -> QuerySet[TrackingReport]:
+    return TrackingReport.objects.select_related("entry__patient", "entry__partnership").filter(
+        entry__in=visible_tracking(actor)
+    )
+
+
+def get_tracking_report_for_user(actor: Actor, report_id: int | str) -> TrackingReport:
+    return one_or_404(visible_tracking_reports(actor), report_id, "tracking report")

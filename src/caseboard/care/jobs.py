@@ -49,13 +49,18 @@ class SweepResult:
     overdue: int
     notifications: int
     staff_surveys: int
+    late_summaries: int = 0
+    tracking_reports: int = 0
 
 
 def run_reminder_sweep(now: datetime.datetime | None = None) -> SweepResult:
-    """Due-soon and overdue task reminders, and this period's staff surveys, once each."""
+    """Due-soon and overdue task reminders, this period's staff surveys, late conference
+    summaries and due tracking-list reports, once each."""
     # Imported here: the actions notify through this module's jobs.
     from caseboard.care.actions.surveys import open_staff_surveys
     from caseboard.care.actions.tasks import remind_task_owners
+    from caseboard.conference.summary import remind_late_summaries
+    from caseboard.conference.tracking import send_due_reports
 
     now = now or timezone.now()
     reminded = remind_task_owners(now)
@@ -65,6 +70,8 @@ def run_reminder_sweep(now: datetime.datetime | None = None) -> SweepResult:
         overdue=reminded.overdue,
         notifications=reminded.notifications,
         staff_surveys=opened,
+        late_summaries=remind_late_summaries(now),
+        tracking_reports=send_due_reports(timezone.localtime(now).date()),
     )
 
 

@@ -258,15 +258,19 @@ def conference_day(conference: Conference) -> datetime.date:
 def follow_ups_due(conference: Conference) -> dict[int, datetime.date]:
     """Patients whose latest discussion on an earlier call of the series left a follow-up with
     a report-back date on or before this call's day (step 5d)."""
+    return follow_ups_by(conference.series, conference.starts_at, conference_day(conference))
+
+
+def follow_ups_by(
+    series: ConferenceSeries, before: datetime.datetime, day: datetime.date
+) -> dict[int, datetime.date]:
+    """Patients whose latest discussion on a call of `series` that started before `before`
+    left a follow-up due to report back on or before `day`."""
     earlier = (
-        AgendaItem.objects.filter(
-            conference__series=conference.series,
-            conference__starts_at__lt=conference.starts_at,
-        )
+        AgendaItem.objects.filter(conference__series=series, conference__starts_at__lt=before)
         .exclude(conference__status=ConferenceStatus.CANCELLED)
         .order_by("patient_id", "-conference__starts_at")
     )
-    day = conference_day(conference)
     due: dict[int, datetime.date] = {}
     latest_seen: set[int] = set()
     for item in earlier:

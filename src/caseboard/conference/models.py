@@ -8,6 +8,8 @@ identifying common patients and unique patients".
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -230,6 +232,8 @@ DEFAULT_DURATION_MINUTES = 30
 # "The Pilot discussed 10 patients during each 30-minute call."
 DEFAULT_AGENDA_SIZE = 10
 MAX_AGENDA_SIZE = 50
+# Step 6a-i: a gap "significant (e.g., 12 to 18 months)" since the practice last saw the patient.
+DEFAULT_PRACTICE_GAP_MONTHS = 12
 
 
 class Weekday(models.IntegerChoices):
@@ -259,6 +263,10 @@ class ConferenceSeries(models.Model):
     agenda_size = models.PositiveSmallIntegerField(
         default=DEFAULT_AGENDA_SIZE,
         validators=[MinValueValidator(1), MaxValueValidator(MAX_AGENDA_SIZE)],
+    )
+    practice_gap_months = models.PositiveSmallIntegerField(
+        default=DEFAULT_PRACTICE_GAP_MONTHS,
+        validators=[MinValueValidator(6), MaxValueValidator(36)],
     )
     core_participants = models.ManyToManyField(
         "orgs.Membership", blank=True, related_name="conference_series"
@@ -318,6 +326,9 @@ class Conference(models.Model):
         "patients.Provider", blank=True, related_name="conferences"
     )
     agenda_built_at = models.DateTimeField(null=True, blank=True)
+    # Conference mode: when the call started and ended (its length is a measure, item 8).
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
     agenda_built_by = models.ForeignKey(
         USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -411,3 +422,244 @@ class PreworkChecklist(models.Model):
 
     def __str__(self) -> str:
         return f"step 4{self.item} by {self.side_id} for {self.conference_id}"
+
+
+# --- The call itself (steps 6–8) ----------------------------------------------------------
+
+
+class DiscussionOutcome(models.TextChoices):
+    """Where the discussion of one patient ended, in the order the call asks (steps 6 and 7)."""
+
+    NOT_PRACTICE_PATIENT = "not_practice", "Not seen by the practice: plan checks for a PCP change"
+    NOT_COVERED = "not_covered", "No longer covered by the plan"
+    FINAL_ATTEMPT = "final_attempt", "Unengaged: practice makes one more face-to-face attempt"
+    TRACKING = "tracking", "Still unengaged after the last attempt: tracking list"
+    NEED_INFORMATION = "need_info", "More information needed: continue at the next call"
+    DECIDED = "decided", "Care-management decision"
+
+
+class Lead(models.TextChoices):
+    """Step 7g-v: "primarily managed by the health plan or by the practice or ... jointly"."""
+
+    PRACTICE = "practice", "Practice leads"
+    PLAN = "plan", "Health plan leads"
+    JOINT = "joint", "Jointly managed"
+
+
+class PlanService(models.TextChoices):
+    """Step 7g-iii: what the plan can provide to support the practice."""
+
+    BEHAVIORAL_HEALTH = "behavioral_health", "Behavioral health services"
+    SUBSTANCE_USE = "substance_use", "Substance-use services"
+    SOCIAL_CARE = "social_care", "Social care management"
+
+
+class Discussion(models.Model):
+    """What the call decided for one agenda patient. Recorded once; the enrollments, goal and
+    tasks it opened live in care management and change there afterwards."""
+
+    agenda_item = models.OneToOneField(
+        AgendaItem, on_delete=models.CASCADE, related_name="discussion"
+    )
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField()
+    # Step 6a: the most recent date a provider of the practice saw the patient.
+    last_seen_by_practice = models.DateField(null=True, blank=True)
+    still_practice_patient = models.BooleanField()
+    still_covered = models.BooleanField(null=True, blank=True)
+    # Step 6c: "information on the new insurer (if known)".
+    new_insurer = models.CharField(max_length=200, blank=True, default="")
+    outcome = models.CharField(max_length=16, choices=DiscussionOutcome.choices)
+    # Step 6b: the outreach tried so far, in words.
+    outreach_attempts = models.TextField(blank=True, default="")
+    lead = models.CharField(max_length=16, choices=Lead.choices, blank=True, default="")
+    plan_monitors = models.BooleanField(default=False)
+    why_high_risk = models.TextField(blank=True, default="")
+    barriers = models.TextField(blank=True, default="")
+    plan_services = models.JSONField(default=list, blank=True)
+    goal = models.ForeignKey(
+        "care.Goal", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Step 7g-v-2: "weekly for one month, then monthly"; 7g-vi: the date of the next update.
+    report_back_cadence = models.CharField(max_length=200, blank=True, default="")
+    next_update_on = models.DateField(null=True, blank=True)
+    # Step 7h: front-line contacts exchanged.
+    plan_case_manager = models.ForeignKey(
+        "orgs.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    plan_social_care_manager = models.ForeignKey(
+        "orgs.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    practice_care_manager = models.ForeignKey(
+        "orgs.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    notes = models.TextField(blank=True, default="")
+    tasks = models.ManyToManyField("care.Task", blank=True, related_name="+")
+    enrollments = models.ManyToManyField("care.Enrollment", blank=True, related_name="+")
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    recorded_by_organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["agenda_item"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_at__gte=models.F("started_at")),
+                name="discussion_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=~Q(outcome="decided") | ~Q(lead=""), name="discussion_decision_has_lead"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} for agenda item {self.agenda_item_id}"
+
+    @property
+    def seconds(self) -> int:
+        return int((self.ended_at - self.started_at).total_seconds())
+
+
+class TrackingEntry(models.Model):
+    """Step 6b-iii: a patient who still declines PCP engagement after the last face-to-face
+    attempt; the plan tracks claims activity and reports to the practice every six months."""
+
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.CASCADE, related_name="tracking_entries"
+    )
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    discussion = models.ForeignKey(
+        Discussion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField()
+    outreach_attempts = models.TextField(blank=True, default="")
+    added_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+    next_report_on = models.DateField()
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    removal_reason = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["partnership", "-added_at"]
+        verbose_name_plural = "tracking entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partnership", "patient"],
+                condition=Q(removed_at__isnull=True),
+                name="tracking_entry_one_active_per_patient",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(removed_at__isnull=True, removal_reason="")
+                    | (Q(removed_at__isnull=False) & ~Q(removal_reason=""))
+                ),
+                name="tracking_entry_removal_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"tracking {self.patient_id} in {self.partnership_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.removed_at is None
+
+
+class TrackingReport(models.Model):
+    """One six-month claims-activity report on a tracked patient, as sent to the practice."""
+
+    entry = models.ForeignKey(TrackingEntry, on_delete=models.CASCADE, related_name="reports")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    # {"admissions": [...], "ed_visits": [...], "last_admission", "last_ed_visit", "providers"}
+    content = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["entry", "-period_end"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entry", "period_end"], name="tracking_report_one_per_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"claims activity {self.period_start}–{self.period_end}"
+
+
+class ConferenceSummary(models.Model):
+    """Step 8: "within a day of the conference call, the health plan's Project Manager sends a
+    brief summary of decisions made and next steps for each patient, and the names of the
+    patients to be discussed during the next conference call"."""
+
+    conference = models.OneToOneField(Conference, on_delete=models.CASCADE, related_name="summary")
+    # The decisions, tasks and next patients as they stood when the call ended (see summary.py).
+    content = models.JSONField(default=dict)
+    note = models.TextField(blank=True, default="")
+    drafted_at = models.DateTimeField()
+    # End of the next business day in the series' zone.
+    due_by = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recipients = models.JSONField(default=list, blank=True)
+    late_reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-drafted_at"]
+        verbose_name_plural = "conference summaries"
+
+    def __str__(self) -> str:
+        return f"summary of conference {self.conference_id}"
+
+    @property
+    def is_sent(self) -> bool:
+        return self.sent_at is not None
+
+    def is_late(self, now: datetime.datetime) -> bool:
+        return (self.sent_at or now) > self.due_by
+
+
+class TimeActivity(models.TextChoices):
+    PREWORK = "prework", "Pre-work"
+    CALL = "call", "Conference call"
+
+
+class ParticipantTime(models.Model):
+    """Staff time given to one conference, per person and activity; it feeds net savings."""
+
+    conference = models.ForeignKey(
+        Conference, on_delete=models.CASCADE, related_name="participant_times"
+    )
+    user = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    activity = models.CharField(max_length=16, choices=TimeActivity.choices)
+    minutes = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(600)]
+    )
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["conference", "activity", "user"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conference", "user", "activity"], name="participant_time_one_per_activity"
+            ),
+            models.CheckConstraint(
+                condition=Q(minutes__gte=1) & Q(minutes__lte=600),
+                name="participant_time_minutes_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.minutes} min {self.activity} by {self.user_id}"

@@ -26,6 +26,7 @@ from caseboard.conference.models import (
     AgendaItem,
     Conference,
     ConferenceSeries,
+    ConferenceSummary,
     PreworkChecklist,
     PreworkItem,
 )
@@ -245,6 +246,9 @@ class SeriesPage:
     upcoming: list[Conference]
     past: list[Conference]
     can_edit: bool
+    # Step 8: calls whose summary is past its one-business-day deadline unsent, or sent late.
+    late_summaries: frozenset[int] = frozenset()
+    unsent_summaries: frozenset[int] = frozenset()
 
 
 PAST_SHOWN = 20
@@ -261,6 +265,7 @@ def series_page(actor: Actor, partnership_id: int | str) -> SeriesPage:
         if series
         else []
     )
+    summaries = ConferenceSummary.objects.filter(conference__in=[c.pk for c in conferences])
     return SeriesPage(
         partnership=partnership,
         series=series,
@@ -269,6 +274,8 @@ def series_page(actor: Actor, partnership_id: int | str) -> SeriesPage:
         upcoming=[c for c in conferences if c.starts_at >= now],
         past=[c for c in conferences if c.starts_at < now][::-1][:PAST_SHOWN],
         can_edit=actor.can_edit_patients,
+        late_summaries=frozenset(s.conference_id for s in summaries if s.is_late(now)),
+        unsent_summaries=frozenset(s.conference_id for s in summaries if s.sent_at is None),
     )
 
 

@@ -1,5 +1,5 @@
 from django.urls import URLPattern
 
-from caseboard.conference import views
+from caseboard.conference import run_views, views
 
-urlpatterns: list[URLPattern] = [*views.urlpatterns]
+urlpatterns: list[URLPattern] = [*views.urlpatterns, *run_views.urlpatterns]

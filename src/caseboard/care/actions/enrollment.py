@@ -78,6 +78,22 @@ def _check_monitor(organization: Organization, status: str) -> None:
         )
 
 
+def _check_partner_lead(actor: Actor, organization: Organization, status: str, reason: str) -> None:
+    if organization.pk not in access.sharing_organization_ids(actor):
+        raise CareError(
+            f"{organization} is not in a partnership with {actor.organization}.",
+            field="lead_organization",
+        )
+    if status not in (S.IDENTIFIED, S.MONITOR):
+        raise CareError(
+            "A case opened for a partner starts as identified (or monitor for a plan); the"
+            " partner's own staff move it on.",
+            field="status",
+        )
+    if not reason.strip():
+        raise CareError("Say where the partner agreed to lead.", field="reason")
+
+
 def _check_care_manager(organization: Organization, care_manager: User | None) -> None:
     if care_manager is None:
         return
@@ -146,10 +162,18 @@ def enroll(
     status: str = S.IDENTIFIED,
     reason: str = "",
     on: datetime.date | None = None,
+    lead_organization: Organization | None = None,
 ) -> Enrollment:
-    """Open an enrollment led by the actor's organization, in one of `INITIAL_STATUSES`."""
+    """Open an enrollment led by the actor's organization, in one of `INITIAL_STATUSES`.
+
+    `lead_organization` names a partner instead when the two agreed on the lead at their case
+    conference (seed 004 step 7g-v): the partner's case opens as identified (or monitor, for a
+    plan) and its care manager, who must work there, is told; the partner moves it on from there.
+    """
     patient = access.get_patient_for_editor(actor, patient.pk)
-    organization = actor.organization
+    organization = lead_organization or actor.organization
+    if organization.pk != actor.organization.pk:
+        _check_partner_lead(actor, organization, status, reason)
     if program not in Program.values:
         raise CareError(f"{program!r} is not a care-management program.", field="program")
     if acuity not in Acuity.values:

@@ -32,7 +32,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Reminded {result.due_soon} task(s) due soon and {result.overdue} overdue"
             f" ({result.notifications} notification(s)); opened {result.staff_surveys}"
-            " staff survey(s)."
+            f" staff survey(s); reminded {result.late_summaries} late conference summary(ies);"
+            f" sent {result.tracking_reports} tracking-list report(s)."
         )
         if not options["schedule"]:
             return
