@@ -20,7 +20,17 @@ from caseboard.care.models import (
     StaffSurvey,
     Task,
 )
-from caseboard.conference.models import AgendaItem, ConferenceSeries, HighRiskEntry
+from caseboard.conference.models import (
+    AgendaItem,
+    AgendaKind,
+    Conference,
+    ConferenceSeries,
+    ConferenceStatus,
+    Discussion,
+    DiscussionOutcome,
+    HighRiskEntry,
+    TrackingEntry,
+)
 from caseboard.demo.care import load_care
 from caseboard.demo.load import load_population
 from caseboard.demo.population import Population, generate
@@ -80,6 +90,18 @@ def test_demo_care_builds_registries_plans_tasks_and_a_closed_referral(
     assert HighRiskEntry.objects.filter(removed_at__isnull=True).exists()
     assert made.series == ConferenceSeries.objects.count() > 0
     assert AgendaItem.objects.exists()
+    # Last week's call: decided in conference mode, summarized and sent on time; its
+    # follow-up opens this week's agenda (seed 004 step 5d).
+    held = Conference.objects.get(status=ConferenceStatus.HELD)
+    outcomes = set(
+        Discussion.objects.filter(agenda_item__conference=held).values_list("outcome", flat=True)
+    )
+    assert outcomes == {DiscussionOutcome.DECIDED, DiscussionOutcome.TRACKING}
+    assert held.summary.sent_at is not None and not held.summary.is_late(held.summary.sent_at)
+    assert TrackingEntry.objects.filter(removed_at__isnull=True).count() == 1
+    upcoming = Conference.objects.get(series=held.series, status=ConferenceStatus.SCHEDULED)
+    first = upcoming.agenda_items.order_by("position").first()
+    assert first is not None and first.kind == AgendaKind.FOLLOW_UP
 
 
 @pytest.mark.django_db

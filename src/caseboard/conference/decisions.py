@@ -534,6 +534,8 @@ def record_discussion(actor: Actor, item: AgendaItem, decision: DecisionInput) -
     if started > now or started < conference.started_at:
         started = max(conference.started_at, min(started, now))
     said = f"Agreed at the case conference of {day:%Y-%m-%d}."
+    # Why the patient is high risk belongs to step 7; a discussion stopped at step 6 keeps none.
+    discussed = outcome in (OUT.DECIDED, OUT.NEED_INFORMATION)
     discussion = Discussion.objects.create(
         agenda_item=item,
         started_at=started,
@@ -546,8 +548,8 @@ def record_discussion(actor: Actor, item: AgendaItem, decision: DecisionInput) -
         outreach_attempts=decision.outreach_attempts.strip(),
         lead=decision.lead if outcome == OUT.DECIDED else "",
         plan_monitors=decision.plan_monitors and outcome == OUT.DECIDED,
-        why_high_risk=decision.why_high_risk.strip(),
-        barriers=decision.barriers.strip(),
+        why_high_risk=decision.why_high_risk.strip() if discussed else "",
+        barriers=decision.barriers.strip() if discussed else "",
         plan_services=sorted(set(decision.plan_services)) if outcome == OUT.DECIDED else [],
         report_back_cadence=decision.report_back_cadence.strip(),
         next_update_on=decision.next_update_on,

@@ -28,8 +28,10 @@ from caseboard.care.actions import (
 )
 from caseboard.care.actions.care_team import make_care_team_lead
 from caseboard.care.models import (
+    CarePlan,
     CareTeamMember,
     CommunityResource,
+    Enrollment,
     EnrollmentStatus,
     InteractionKind,
     PatientSurveyKind,
@@ -39,6 +41,7 @@ from caseboard.care.models import (
 )
 from caseboard.conference import calls
 from caseboard.conference.actions import refresh_plan_list
+from caseboard.demo.conference_call import hold_last_weeks_call
 from caseboard.demo.load import CBO_NAME
 from caseboard.orgs.models import Membership, Organization, OrganizationKind, Partnership, Role
 from caseboard.patients.models import Patient, PlanRanking
@@ -284,6 +287,21 @@ def load_care(seed: int = 42, *, per_practice: int = 25) -> DemoCareSummary:
             participants=list(core),
         )
         counts.series += 1
+        if counts.series == 1:
+            # Steps 6–8 for the first practice: last week's call, decided and summarized.
+            enrollments_before = Enrollment.objects.count()
+            plans_before = CarePlan.objects.filter(goals__isnull=False).distinct().count()
+            hold_last_weeks_call(
+                project_manager,
+                series,
+                plan_cm.membership,
+                Membership.objects.get(user__username="plan.social", organization=plan),
+                rn_membership,
+            )
+            counts.enrollments += Enrollment.objects.count() - enrollments_before
+            counts.goals += (
+                CarePlan.objects.filter(goals__isnull=False).distinct().count() - plans_before
+            )
         calls.build_agenda(project_manager, calls.schedule_conference(project_manager, series))
     surveys.open_staff_surveys(today)
     return counts
