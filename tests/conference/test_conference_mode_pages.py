@@ -95,3 +95,18 @@ def test_a_call_runs_from_the_screen_to_the_sent_summary(
     assert items[0].patient.family_name not in mail.outbox[0].subject
     pdf = client.get(reverse("conference_summary_pdf", args=[conference.pk]))
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+def test_the_screen_prefills_the_last_visit_and_warns_past_the_series_gap(world: World) -> None:
+    pm, conference, items = started_call(world)
+    day = calls.conference_day(conference)
+    seen = day - datetime.timedelta(days=400)
+    items[0].patient.attribution_spans.filter(organization=world.practice_a).update(
+        last_seen_on=seen
+    )
+    conference.series.practice_gap_months = 18
+    conference.series.save()
+    page = login(Client(), pm).get(reverse("conference_run", args=[conference.pk]))
+    text = page.content.decode()
+    assert f'value="{seen.isoformat()}"' in text
+    assert 'data-gap-months="18"' in text and "More than 18 months" in text

@@ -24,7 +24,10 @@ from caseboard.audit.models import AuditAction
 from caseboard.conference.agenda import Candidate, UrgentRequest, order_agenda
 from caseboard.conference.errors import ConferenceError
 from caseboard.conference.models import (
+    DEFAULT_PRACTICE_GAP_MONTHS,
     MAX_AGENDA_SIZE,
+    MAX_PRACTICE_GAP_MONTHS,
+    MIN_PRACTICE_GAP_MONTHS,
     AgendaItem,
     AgendaKind,
     Conference,
@@ -51,7 +54,14 @@ def _check_series_values(
     agenda_size: int,
     time_zone: str,
     participants: Iterable[Membership],
+    practice_gap_months: int,
 ) -> list[Membership]:
+    if not MIN_PRACTICE_GAP_MONTHS <= practice_gap_months <= MAX_PRACTICE_GAP_MONTHS:
+        raise ConferenceError(
+            f"The gap since the practice last saw a patient is {MIN_PRACTICE_GAP_MONTHS} to"
+            f" {MAX_PRACTICE_GAP_MONTHS} months (the guideline suggests 12 to 18).",
+            field="practice_gap_months",
+        )
     if not 5 <= duration_minutes <= 240:
         raise ConferenceError("A call lasts from 5 to 240 minutes.", field="duration_minutes")
     if not 1 <= agenda_size <= MAX_AGENDA_SIZE:
@@ -87,6 +97,7 @@ def create_series(
     time_zone: str | None = None,
     participants: Iterable[Membership] = (),
     started_on: datetime.date | None = None,
+    practice_gap_months: int = DEFAULT_PRACTICE_GAP_MONTHS,
 ) -> ConferenceSeries:
     """The partnership's regular call (Getting ready, step 2: "Weekly meetings for 30 minutes
     are recommended ... the same core people participate in each call")."""
@@ -99,6 +110,7 @@ def create_series(
         agenda_size=agenda_size,
         time_zone=zone,
         participants=participants,
+        practice_gap_months=practice_gap_months,
     )
     if not 0 <= weekday <= 6:
         raise ConferenceError("Choose the day of the week.", field="weekday")
@@ -111,6 +123,7 @@ def create_series(
                 duration_minutes=duration_minutes,
                 agenda_size=agenda_size,
                 time_zone=zone,
+                practice_gap_months=practice_gap_months,
                 started_on=started_on or timezone.localdate(),
                 created_by=actor.user,
             )
@@ -138,14 +151,17 @@ def update_series(
     agenda_size: int,
     time_zone: str,
     participants: Iterable[Membership],
+    practice_gap_months: int | None = None,
 ) -> ConferenceSeries:
     series = conference_access.get_series_for_editor(actor, series.pk)
+    gap = series.practice_gap_months if practice_gap_months is None else practice_gap_months
     chosen = _check_series_values(
         series.partnership,
         duration_minutes=duration_minutes,
         agenda_size=agenda_size,
         time_zone=time_zone,
         participants=participants,
+        practice_gap_months=gap,
     )
     if not 0 <= weekday <= 6:
         raise ConferenceError("Choose the day of the week.", field="weekday")
@@ -155,6 +171,7 @@ def update_series(
         series.duration_minutes = duration_minutes
         series.agenda_size = agenda_size
         series.time_zone = time_zone
+        series.practice_gap_months = gap
         series.save()
         series.core_participants.set(chosen)
     log.record(

@@ -10,8 +10,11 @@ from caseboard.conference.actions import MAX_REMOVAL_REASON, REMOVAL_EXAMPLE
 from caseboard.conference.models import (
     DEFAULT_AGENDA_SIZE,
     DEFAULT_DURATION_MINUTES,
+    DEFAULT_PRACTICE_GAP_MONTHS,
     MAX_AGENDA_SIZE,
     MAX_LIST_SIZE,
+    MAX_PRACTICE_GAP_MONTHS,
+    MIN_PRACTICE_GAP_MONTHS,
     PreworkItem,
     Weekday,
 )
@@ -150,6 +153,15 @@ class SeriesForm(forms.Form):
         help_text="The pilot discussed 10 patients in each 30-minute call.",
     )
     time_zone = forms.CharField(label="Time zone", max_length=64)
+    practice_gap_months = forms.IntegerField(
+        label="Months since the practice last saw a patient before the plan checks for a PCP"
+        " change",
+        min_value=MIN_PRACTICE_GAP_MONTHS,
+        max_value=MAX_PRACTICE_GAP_MONTHS,
+        initial=DEFAULT_PRACTICE_GAP_MONTHS,
+        required=False,
+        help_text="Seed guideline step 6a: a significant gap, e.g. 12 to 18 months.",
+    )
     core_participants = ParticipantsField(
         label="Core participants",
         queryset=Membership.objects.none(),

@@ -234,6 +234,8 @@ DEFAULT_AGENDA_SIZE = 10
 MAX_AGENDA_SIZE = 50
 # Step 6a-i: a gap "significant (e.g., 12 to 18 months)" since the practice last saw the patient.
 DEFAULT_PRACTICE_GAP_MONTHS = 12
+MIN_PRACTICE_GAP_MONTHS = 6
+MAX_PRACTICE_GAP_MONTHS = 36
 
 
 class Weekday(models.IntegerChoices):
@@ -266,7 +268,10 @@ class ConferenceSeries(models.Model):
     )
     practice_gap_months = models.PositiveSmallIntegerField(
         default=DEFAULT_PRACTICE_GAP_MONTHS,
-        validators=[MinValueValidator(6), MaxValueValidator(36)],
+        validators=[
+            MinValueValidator(MIN_PRACTICE_GAP_MONTHS),
+            MaxValueValidator(MAX_PRACTICE_GAP_MONTHS),
+        ],
     )
     core_participants = models.ManyToManyField(
         "orgs.Membership", blank=True, related_name="conference_series"

@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from caseboard import access
 from caseboard.access import Actor
 from caseboard.access import conference as conference_access
 from caseboard.audit import log
@@ -48,6 +49,7 @@ class RunPage:
     packet: PreworkPacket | None
     # Step 6a-i, for the current patient: the practice has not seen them for the series' gap.
     gap_months: int
+    last_seen: datetime.date | None
     gap_exceeded: bool | None
     can_edit: bool
     is_plan_staff: bool
@@ -97,6 +99,15 @@ def run_page(actor: Actor, conference_id: int | str, item_id: str | None = None)
     last_seen = None
     if current is not None and current.pk in discussions:
         last_seen = discussions[current.pk].last_seen_by_practice
+    elif current is not None:
+        # Step 6a: the practice's own record of the last visit, when the roster carries it.
+        span = (
+            access.visible_attribution(actor, current.patient)
+            .filter(organization_id=partnership.partner_id, last_seen_on__isnull=False)
+            .order_by("-start_date")
+            .first()
+        )
+        last_seen = span.last_seen_on if span else None
     return RunPage(
         conference=conference,
         partnership=partnership,
@@ -107,6 +118,7 @@ def run_page(actor: Actor, conference_id: int | str, item_id: str | None = None)
         current=current,
         packet=packet,
         gap_months=gap,
+        last_seen=last_seen,
         gap_exceeded=practice_gap_exceeded(last_seen, day, gap) if last_seen else None,
         can_edit=actor.can_edit_patients,
         is_plan_staff=conference_access.is_plan_staff(actor, partnership),

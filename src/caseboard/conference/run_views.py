@@ -55,7 +55,7 @@ def _render_run(
     page = run_page(actor, conference_id, item_id)
     partnership = page.partnership
     if form is None:
-        initial = {}
+        initial: dict[str, object] = {"last_seen_by_practice": page.last_seen}
         if page.packet and page.packet.plan_risk:
             initial["why_high_risk"] = "; ".join(page.packet.plan_risk.get("drivers", []))
         form = _discussion_form(partnership)

@@ -31,6 +31,7 @@ from caseboard.conference.forms import (
     UrgentForm,
 )
 from caseboard.conference.invitations import series_calendar
+from caseboard.conference.models import DEFAULT_PRACTICE_GAP_MONTHS
 from caseboard.conference.practice_list import COLUMNS, REQUIRED_COLUMNS
 from caseboard.orgs.models import Membership
 from caseboard.patients.models import Provider
@@ -336,6 +337,7 @@ def conference_series(request: HttpRequest, actor: Actor, partnership_id: int) -
             "start_time": series.start_time,
             "duration_minutes": series.duration_minutes,
             "agenda_size": series.agenda_size,
+            "practice_gap_months": series.practice_gap_months,
             "time_zone": series.time_zone,
             "core_participants": page.participants,
         }
@@ -357,6 +359,9 @@ def conference_series(request: HttpRequest, actor: Actor, partnership_id: int) -
                     agenda_size=values["agenda_size"],
                     time_zone=values["time_zone"],
                     participants=values["core_participants"],
+                    practice_gap_months=(
+                        values["practice_gap_months"] or DEFAULT_PRACTICE_GAP_MONTHS
+                    ),
                 )
             else:
                 calls.update_series(
@@ -368,6 +373,7 @@ def conference_series(request: HttpRequest, actor: Actor, partnership_id: int) -
                     agenda_size=values["agenda_size"],
                     time_zone=values["time_zone"],
                     participants=values["core_participants"],
+                    practice_gap_months=values["practice_gap_months"],
                 )
         except ConferenceError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
