@@ -3,6 +3,9 @@ tracking list and its reports, pre-work time and the measures page."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -30,6 +33,17 @@ from caseboard.conference.run_forms import (
 )
 from caseboard.orgs.models import Partnership
 from caseboard.web.decorators import with_actor
+
+T = TypeVar("T")
+
+
+def _attempt(request: HttpRequest, action: Callable[[], T]) -> T | None:
+    """Run one action; a refusal (the rules or the role) becomes the page's error message."""
+    try:
+        return action()
+    except (ConferenceError, PermissionDenied) as exc:
+        messages.error(request, getattr(exc, "message", str(exc)))
+        return None
 
 
 def _run_url(conference_id: int) -> str:
@@ -92,10 +106,7 @@ def conference_run(request: HttpRequest, actor: Actor, conference_id: int) -> Ht
 @require_POST
 def conference_start(request: HttpRequest, actor: Actor, conference_id: int) -> HttpResponse:
     conference = conference_access.get_conference_for_user(actor, conference_id)
-    try:
-        decisions.start_conference(actor, conference)
-    except (ConferenceError, PermissionDenied) as exc:
-        messages.error(request, getattr(exc, "message", str(exc)))
+    if _attempt(request, lambda: decisions.start_conference(actor, conference)) is None:
         return redirect(reverse("conference_detail", args=[conference.pk]))
     return redirect(_run_url(conference.pk))
 
@@ -133,10 +144,8 @@ def conference_end(request: HttpRequest, actor: Actor, conference_id: int) -> Ht
     if not form.is_valid():
         messages.error(request, "Choose the attendees from the list.")
         return redirect(_run_url(conference.pk))
-    try:
-        summary.end_conference(actor, conference, list(form.cleaned_data["attendees"]))
-    except (ConferenceError, PermissionDenied) as exc:
-        messages.error(request, getattr(exc, "message", str(exc)))
+    attendees = list(form.cleaned_data["attendees"])
+    if _attempt(request, lambda: summary.end_conference(actor, conference, attendees)) is None:
         return redirect(_run_url(conference.pk))
     messages.success(request, "The call has ended; its summary is drafted for review.")
     return redirect(reverse("conference_summary", args=[conference.pk]))
@@ -162,10 +171,10 @@ def conference_summary_send(request: HttpRequest, actor: Actor, conference_id: i
     if not form.is_valid():
         messages.error(request, "The note is too long (2,000 characters at most).")
         return redirect(target)
-    try:
-        sent = summary.send_summary(actor, conference, form.cleaned_data["note"])
-    except (ConferenceError, PermissionDenied) as exc:
-        messages.error(request, getattr(exc, "message", str(exc)))
+    sent = _attempt(
+        request, lambda: summary.send_summary(actor, conference, form.cleaned_data["note"])
+    )
+    if sent is None:
         return redirect(target)
     messages.success(request, f"Summary sent to {len(sent.recipients)} participant(s).")
     return redirect(target)
@@ -207,11 +216,8 @@ def conference_prework_time(request: HttpRequest, actor: Actor, conference_id: i
     if not form.is_valid():
         messages.error(request, "Enter your pre-work time in whole minutes, 1 to 600.")
         return redirect(target)
-    try:
-        summary.record_prework_time(actor, conference, form.cleaned_data["minutes"])
-    except (ConferenceError, PermissionDenied) as exc:
-        messages.error(request, getattr(exc, "message", str(exc)))
-    else:
+    minutes = form.cleaned_data["minutes"]
+    if _attempt(request, lambda: summary.record_prework_time(actor, conference, minutes)):
         messages.success(request, f"Pre-work time saved: {form.cleaned_data['minutes']} minutes.")
     return redirect(target)
 
@@ -238,10 +244,8 @@ def tracking_list(request: HttpRequest, actor: Actor, partnership_id: int) -> Ht
 @require_POST
 def tracking_report_now(request: HttpRequest, actor: Actor, tracking_id: int) -> HttpResponse:
     entry = conference_access.get_tracking_entry_for_user(actor, tracking_id)
-    try:
-        report = tracking.report_now(actor, entry)
-    except (ConferenceError, PermissionDenied) as exc:
-        messages.error(request, getattr(exc, "message", str(exc)))
+    report = _attempt(request, lambda: tracking.report_now(actor, entry))
+    if report is None:
         return redirect(reverse("tracking_list", args=[entry.partnership_id]))
     messages.success(request, "Claims activity report sent to the practice.")
     return redirect(reverse("tracking_report", args=[report.pk]))
@@ -256,11 +260,8 @@ def tracking_remove(request: HttpRequest, actor: Actor, tracking_id: int) -> Htt
     if not form.is_valid():
         messages.error(request, "Say why the patient comes off the tracking list.")
         return redirect(target)
-    try:
-        tracking.remove_from_tracking(actor, entry, form.cleaned_data["reason"])
-    except (ConferenceError, PermissionDenied) as exc:
-        messages.error(request, getattr(exc, "message", str(exc)))
-    else:
+    reason = form.cleaned_data["reason"]
+    if _attempt(request, lambda: tracking.remove_from_tracking(actor, entry, reason)):
         messages.success(request, f"{entry.patient.full_name} is off the tracking list.")
     return redirect(target)
 
