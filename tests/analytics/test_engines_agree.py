@@ -15,6 +15,7 @@ from caseboard.analytics.marts.encounters import encounters
 from caseboard.analytics.marts.high_risk import member_facts
 from caseboard.analytics.marts.member_months import member_months
 from caseboard.analytics.marts.pmpm import categorized_spend, pmpm
+from caseboard.analytics.marts.recent_encounters import recent_encounters
 from caseboard.analytics.marts.utilization import utilization
 from caseboard.demo.population import generate, write
 
@@ -64,3 +65,14 @@ def test_duckdb_and_spark_give_the_same_mart(input_dir: Path, mart: str) -> None
     assert_frame_equal(
         results["duckdb"], results["spark"], check_dtypes=False, check_exact=False, rel_tol=1e-9
     )
+
+
+def test_duckdb_and_spark_give_the_same_recent_encounters(input_dir: Path) -> None:
+    results: dict[str, pl.DataFrame] = {}
+    engines: tuple[Engine, ...] = ("duckdb", "spark")
+    for engine in engines:
+        inputs = read_input(connect(engine), input_dir)
+        enc = encounters(inputs.medical_claim)
+        results[engine] = recent_encounters(enc, inputs.medical_claim, AS_OF)
+    assert results["duckdb"].height > 0
+    assert_frame_equal(results["duckdb"], results["spark"], check_dtypes=False)

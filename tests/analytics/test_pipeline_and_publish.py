@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 import json
+import re
+from io import StringIO
 from pathlib import Path
 
 import polars as pl
@@ -14,6 +17,7 @@ from caseboard.analytics.pipeline import RunConfig, run
 from caseboard.demo.load import load_population
 from caseboard.demo.population import generate, write
 from caseboard.patients.models import ClaimsFacts, PlanRanking, RiskScore
+from caseboard.transitions.models import Episode, EpisodeSource
 from tests.conftest import login
 
 pytestmark = pytest.mark.django_db
@@ -64,9 +68,14 @@ def test_publish_puts_scores_rankings_and_facts_in_the_app_idempotently(
     counts = (RiskScore.objects.count(), PlanRanking.objects.count(), ClaimsFacts.objects.count())
     assert counts[0] == pl.read_parquet(out / "risk_scores.parquet").height
     assert counts[1] == pl.read_parquet(out / "high_risk.parquet").height
-    call_command("analytics", "publish", "--from", str(out))
+    printed = StringIO()
+    call_command("analytics", "publish", "--from", str(out), stdout=printed)
     again = (RiskScore.objects.count(), PlanRanking.objects.count(), ClaimsFacts.objects.count())
     assert again == counts
+    # The second run finds every claims-based episode already there.
+    assert re.search(
+        r"Claims-based episodes: 0 new, 0 updated, [1-9][\d,]* unchanged", printed.getvalue()
+    )
 
     top = PlanRanking.objects.select_related("practice", "patient").get(
         rank=1, practice__external_id="PR0001"
@@ -85,6 +94,21 @@ def test_publish_puts_scores_rankings_and_facts_in_the_app_idempotently(
     assert "Chance of a hospital admission in the next 12 months" in page
     for driver in top.drivers:
         assert driver.replace("'", "&#x27;") in page
+
+
+def test_recent_stays_become_claims_episodes_in_the_app(marts: tuple[Path, object]) -> None:
+    out, population = marts
+    recent = pl.read_parquet(out / "recent_encounters.parquet")
+    # The demo's claims run to its as_of date, 2026-09-30: the 180 days before it hold stays.
+    assert recent.height > 0
+    assert recent["discharge_date"].min() > datetime.date(2026, 4, 2)
+    assert recent["discharge_date"].max() <= datetime.date(2026, 9, 30)
+    assert set(recent["encounter_type"]) <= {"inpatient", "ed", "observation"}
+    assert recent["encounter_id"].is_unique().all()
+    load_population(population)  # type: ignore[arg-type]
+    call_command("analytics", "publish", "--from", str(out))
+    call_command("analytics", "publish", "--from", str(out))
+    assert Episode.objects.filter(source=EpisodeSource.CLAIMS).count() == recent.height
 
 
 def test_publish_without_marts_says_what_is_missing(tmp_path: Path) -> None:

@@ -48,7 +48,7 @@ def test_messages_and_episodes_of_a_visible_patient(feed: World, client: Client)
     assert detail["ack"].startswith("MSH|")
     episodes = client.get(f"/api/patients/{feed.patient_a.pk}/episodes").json()
     assert len(episodes) == 1
-    assert episodes[0]["status"] == "closed"
+    assert episodes[0]["status"] == "closed" and episodes[0]["source"] == "adt"
     assert [e["trigger_event"] for e in episodes[0]["events"]] == ["A01", "A03"]
     assert AuditEvent.objects.filter(patient_id=feed.patient_a.pk, action="view").exists()
 

@@ -4,6 +4,7 @@ Output contract (docs/analytics/marts.md documents every column):
   risk_scores.parquet    person_id, model_version, performance_year, risk_score, hccs
   member_months.parquet  person_id, year_month, year_quarter, payer, plan
   encounters.parquet     one row per inpatient stay, ED visit, observation stay, office visit
+  recent_encounters.parquet   stays and ED visits of the last `recent_days`, for app episodes
   utilization.parquet    per year: admits, ED visits, readmissions, per 1,000 member-years
   pmpm.parquet           year_quarter, service_category, observed_pmpm, expected_pmpm, ...
   pqi_events, pqi_rates, ed_classification, ed_classification_by_year   avoidable use
@@ -39,6 +40,7 @@ from caseboard.analytics.marts.encounters import encounters
 from caseboard.analytics.marts.member_months import member_months
 from caseboard.analytics.marts.pmpm import categorized_spend, pmpm, read_benchmark
 from caseboard.analytics.marts.pqi import pqi_events, pqi_rates
+from caseboard.analytics.marts.recent_encounters import RECENT_DAYS, recent_encounters
 from caseboard.analytics.marts.utilization import utilization
 
 RISK_MODELS = ("HHS-HCC", "V24", "V28")
@@ -48,7 +50,7 @@ RANKING_SCORES = (*RISK_MODELS, PREDICTED_ADMISSION)
 
 def step_count(config: RunConfig) -> int:
     """How many marts a run writes, for progress bars."""
-    return 15 if config.predict else 14
+    return 16 if config.predict else 15
 
 
 @dataclass
@@ -70,6 +72,9 @@ class RunConfig:
     benchmark: Path | None = None
     # AHRQ PQI and NYU ED value sets (default: CASEBOARD_VALUE_SETS or ../shared/data/value-sets).
     value_sets_dir: Path | None = None
+    # Stays and ED visits that ended this many days before as_of or later become episodes in
+    # the app (claims-based transitions for plans without an ADT feed).
+    recent_days: int = RECENT_DAYS
 
 
 @dataclass
@@ -133,6 +138,10 @@ def run(config: RunConfig, progress: Progress = lambda step: None) -> RunResult:
 
     months = out.write("member_months", member_months(inputs.eligibility, as_of))
     enc = out.write("encounters", encounters(inputs.medical_claim))
+    out.write(
+        "recent_encounters",
+        recent_encounters(enc, inputs.medical_claim, as_of, days=config.recent_days),
+    )
     out.write("utilization", utilization(enc, months))
     performance_year = config.performance_year or (
         as_of.year if (as_of.month, as_of.day) == (12, 31) else as_of.year - 1
@@ -207,6 +216,7 @@ def run(config: RunConfig, progress: Progress = lambda step: None) -> RunResult:
                 "performance_year": performance_year,
                 "ranking_model": config.ranking_model,
                 "risk_model": risk_model,
+                "recent_days": config.recent_days,
                 "seconds": {k: round(v, 3) for k, v in result.seconds.items()},
             },
             indent=2,

@@ -1,6 +1,8 @@
 """The one hand-off from the analytics engine to the app (DESIGN §3): reads the marts and
-upserts risk scores, the plan's ranking with drivers, and pre-work facts. Idempotent: the same
-marts published twice leave the same rows. The only module of `analytics` that knows Django.
+upserts risk scores, the plan's ranking with drivers, and pre-work facts; when the marts have
+`recent_encounters`, the stays and ED visits it lists become episodes (`transitions.claims`).
+Idempotent: the same marts published twice leave the same rows. The only module of `analytics`
+that knows Django.
 """
 
 from __future__ import annotations
@@ -24,9 +26,17 @@ from caseboard.patients.models import (
     Provider,
     RiskScore,
 )
+from caseboard.transitions.claims import (
+    ClaimsEpisodeError,
+    ClaimsEpisodeResult,
+    episodes_from_claims,
+)
 
 BATCH = 2000
 NEEDED = ("risk_scores", "high_risk", "prework", "member_index")
+# Marts written by later versions of the pipeline: published when present, so that marts
+# made before them still publish.
+OPTIONAL = ("recent_encounters",)
 
 
 class PublishError(Exception):
@@ -38,6 +48,8 @@ class PublishResult:
     publication: AnalyticsPublication
     unmatched_members: int
     unknown_practices: list[str]
+    # None when the marts have no recent_encounters (made before it existed).
+    episodes: ClaimsEpisodeResult | None = None
 
 
 def _read(marts: Path, name: str) -> pl.DataFrame:
@@ -230,6 +242,7 @@ def publish(marts: Path, plan_name: str | None = None) -> PublishResult:
             "providers",
         ],
     )
+    episodes = _episodes(marts, plan, index, names)
     publication = AnalyticsPublication.objects.create(
         plan=plan,
         as_of=as_of,
@@ -239,4 +252,29 @@ def publish(marts: Path, plan_name: str | None = None) -> PublishResult:
         risk_scores=len(scores),
         rankings=len(rankings),
     )
-    return PublishResult(publication, unmatched, sorted(unknown_practices))
+    return PublishResult(publication, unmatched, sorted(unknown_practices), episodes)
+
+
+def _episodes(
+    marts: Path, plan: Organization, index: pl.DataFrame, names: dict[str, str]
+) -> ClaimsEpisodeResult | None:
+    """Recent stays and ED visits as the plan's claims-based episodes: each row carries the
+    member ID of `member_index` (the plan's identifiers decide who the patient is) and the
+    facility's name when the app knows its NPI."""
+    path = marts / "recent_encounters.parquet"
+    if not path.exists():
+        return None
+    members = dict(zip(index["person_id"], index["member_id"], strict=True))
+    rows = [
+        {
+            **row,
+            "member_id": members.get(row["person_id"]),
+            "facility_name": names.get(row["facility_npi"] or ""),
+        }
+        for row in pl.read_parquet(path).iter_rows(named=True)
+        if members.get(row["person_id"])
+    ]
+    try:
+        return episodes_from_claims(plan, rows)
+    except ClaimsEpisodeError as error:
+        raise PublishError(f"{path}: {error}") from None

@@ -61,6 +61,8 @@ class EpisodeOut(Schema):
     status: str
     discharge_disposition: str
     diagnoses: list[dict[str, str]]
+    # "adt" from a hospital's feed, "claims" from the plan's claims hand-off.
+    source: str
     events: list[EpisodeEventOut]
 
 
@@ -117,6 +119,7 @@ def list_episodes(request: HttpRequest, patient_id: int) -> list[EpisodeOut]:
             status=e.status,
             discharge_disposition=e.discharge_disposition,
             diagnoses=e.diagnoses,
+            source=e.source,
             events=[
                 EpisodeEventOut(
                     trigger_event=v.trigger_event,

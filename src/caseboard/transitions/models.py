@@ -16,6 +16,7 @@ from caseboard.orgs.models import Organization
 from caseboard.patients.models import Patient
 
 USER = settings.AUTH_USER_MODEL
+SOURCE_KEY_LENGTH = 120
 
 
 class MessageStatus(models.TextChoices):
@@ -133,8 +134,17 @@ class EpisodeStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+class EpisodeSource(models.TextChoices):
+    ADT = "adt", "Hospital messages"
+    CLAIMS = "claims", "Claims"
+
+
 class Episode(models.Model):
-    """One stay: an emergency visit, an admission, or an ED visit that became an admission."""
+    """One stay: an emergency visit, an admission, or an ED visit that became an admission.
+
+    Most stays come from the hospital's ADT feed; for a plan without one they come from its
+    claims, weeks later (`transitions.claims`).
+    """
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="episodes")
     facility = models.CharField(max_length=180)
@@ -151,15 +161,33 @@ class Episode(models.Model):
     diagnoses = models.JSONField(default=list, blank=True)
     discharge_disposition = models.CharField(max_length=32, blank=True, default="")
     location = models.CharField(max_length=180, blank=True, default="")
+    source = models.CharField(
+        max_length=8, choices=EpisodeSource.choices, default=EpisodeSource.ADT
+    )
+    # "<plan id>:<encounter id>" of the claims encounter this stay stands for, so that the
+    # same marts published twice make one episode; also set on a hospital-feed stay that a
+    # claims encounter was found to describe.
+    source_key = models.CharField(max_length=SOURCE_KEY_LENGTH, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-admitted_at", "-pk"]
         indexes = [models.Index(fields=["patient", "facility", "visit_number"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_key"],
+                condition=~Q(source_key=""),
+                name="episode_unique_source_key",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_patient_class_display()} stay at {self.facility}"
+
+    @property
+    def from_claims(self) -> bool:
+        return self.source == EpisodeSource.CLAIMS
 
 
 class EpisodeEvent(models.Model):
@@ -167,9 +195,13 @@ class EpisodeEvent(models.Model):
     message = models.ForeignKey(
         InboundMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
     )
+    # The HL7 v2 event (table 0003) the row stands for; a claims row uses A01 for the
+    # admission and A03 for the discharge it shows.
     trigger_event = models.CharField(max_length=3)
     occurred_at = models.DateTimeField()
     summary = models.CharField(max_length=300)
+    # The claim(s) a row from claims comes from (a hospital-feed row has its `message`).
+    claim_id = models.CharField(max_length=300, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -264,9 +264,12 @@ def _alert_kind(trigger: str, episode: Episode) -> str | None:
     return None
 
 
-def _alert(episode: Episode, kind: str, at: datetime.datetime) -> list[EpisodeAlert]:
+def alert_care_managers(
+    episode: Episode, kind: str, at: datetime.datetime, *, late: bool = False
+) -> list[EpisodeAlert]:
     """Tell each enrolled patient's care manager once per stay and kind, with follow-up tasks
-    due by `rules`."""
+    due by `rules`. News that arrives `late` (claims, weeks after the stay) whose follow-ups
+    are all past due is only recorded (the measures count it), with no notice and no task."""
     made = []
     enrollments = Enrollment.objects.select_related("lead_organization", "care_manager").filter(
         patient=episode.patient,
@@ -285,7 +288,13 @@ def _alert(episode: Episode, kind: str, at: datetime.datetime) -> list[EpisodeAl
         if not created:
             continue
         day = timezone.localtime(at, organization.zone).date()
+        follow_ups = rules.follow_ups(episode, kind, enrollment, day)
+        today = timezone.localdate(timezone=organization.zone)
+        if late and not rules.window_open(follow_ups, today):
+            made.append(alert)
+            continue
         what = "admission" if kind == AlertKind.ADMISSION else "discharge"
+        origin = " (from the plan's claims)" if episode.from_claims else ""
         url = reverse("patient_profile", args=[episode.patient_id])
         notify(
             manager,
@@ -294,7 +303,7 @@ def _alert(episode: Episode, kind: str, at: datetime.datetime) -> list[EpisodeAl
             title=f"Hospital {what} for a patient you manage",
             body=(
                 f"{episode.patient.full_name}: {episode.get_patient_class_display().lower()}"
-                f" {what} at {episode.facility} on {day:%b %-d}."
+                f" {what} at {episode.facility} on {day:%b %-d}{origin}."
             ),
             url=url,
             patient=episode.patient,
@@ -307,7 +316,7 @@ def _alert(episode: Episode, kind: str, at: datetime.datetime) -> list[EpisodeAl
             made.append(alert)
             continue
         actor = Actor(user=manager, membership=membership)
-        for follow_up in rules.follow_ups(episode, kind, enrollment, day):
+        for follow_up in follow_ups:
             try:
                 task = create_task(
                     actor,
@@ -352,7 +361,17 @@ def apply_to_patient(message: InboundMessage, adt: hl7v2.AdtMessage, patient: Pa
     )
     kind = _alert_kind(trigger, episode)
     if kind is not None:
-        _alert(episode, kind, at)
+        alert_care_managers(episode, kind, at)
+    if kind == AlertKind.ADMISSION:
+        _alert_tracking_list(episode)
+
+
+def _alert_tracking_list(episode: Episode) -> None:
+    """Seed 004 step 6b-ii: the plan hears when a tracked patient is admitted."""
+    # Imported here: the conference app builds on this one.
+    from caseboard.conference.tracking import alert_admission
+
+    alert_admission(episode)
 
 
 def leading_candidates(candidates: list[Candidate]) -> list[Patient]:

@@ -38,6 +38,12 @@ def add_business_days(day: datetime.date, count: int, state: str) -> datetime.da
     return day
 
 
+def window_open(follow_ups: list[FollowUp], today: datetime.date) -> bool:
+    """Whether any follow-up is still due today or later: news of a stay that arrives after
+    every deadline has passed (claims come weeks late) no longer calls for these tasks."""
+    return any(f.due_on >= today for f in follow_ups)
+
+
 def follow_ups(
     episode: Episode, kind: str, enrollment: Enrollment, day: datetime.date
 ) -> list[FollowUp]:

@@ -111,6 +111,13 @@ class Command(BaseCommand):
             f"{p.members_in_marts:,} members matched, {p.risk_scores:,} risk scores, "
             f"{p.rankings:,} ranked."
         )
+        if result.episodes is not None:
+            e = result.episodes
+            self.stdout.write(
+                f"Claims-based episodes: {e.created:,} new, {e.updated:,} updated,"
+                f" {e.unchanged:,} unchanged, {e.linked_to_hospital_feed:,} already reported by"
+                f" the hospital feed, {e.alerts:,} alert(s)."
+            )
         if result.unknown_practices:
             self.stdout.write(
                 self.style.WARNING(
