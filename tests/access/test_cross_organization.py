@@ -16,7 +16,13 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from caseboard.conference import actions as conference_actions
 from caseboard.conference import calls as conference_calls
-from caseboard.conference.models import Conference, ConferenceSeries, MatchReview
+from caseboard.conference.models import (
+    Conference,
+    ConferenceSeries,
+    MatchReview,
+    TrackingEntry,
+    TrackingReport,
+)
 from caseboard.orgs.models import Partnership
 from caseboard.patients.actions import import_roster
 from caseboard.patients.models import Patient
@@ -142,6 +148,31 @@ def _agenda_items(w: World) -> tuple[object, object]:
     return other.pk, own.pk
 
 
+def _tracking_entry(w: World, own: bool) -> TrackingEntry:
+    # Practice B's patient tracked in its own partnership with the same plan.
+    partnership, patient = (w.partnership_a, w.patient_a) if own else (w.partnership_b, w.patient_b)
+    found = TrackingEntry.objects.filter(partnership=partnership, patient=patient).first()
+    return found or TrackingEntry.objects.create(
+        partnership=partnership,
+        patient=patient,
+        reason="Declines PCP engagement after the last face-to-face attempt",
+        added_by=w.plan_user,
+        next_report_on=datetime.date(2027, 5, 1),
+    )
+
+
+def _tracking_reports(w: World) -> tuple[object, object]:
+    def report(own: bool) -> TrackingReport:
+        return TrackingReport.objects.create(
+            entry=_tracking_entry(w, own),
+            period_start=datetime.date(2026, 5, 1),
+            period_end=datetime.date(2026, 11, 1),
+            content={"ed_visits": 1, "inpatient_stays": 0, "stays": []},
+        )
+
+    return report(False).pk, report(True).pk
+
+
 def _adt_message(w: World, patient: Patient | None, control_id: str) -> InboundMessage:
     return InboundMessage.objects.create(
         raw=f"MSH|^~\\&|EPIC|GENHOSP|CASEBOARD|PLANP|20261102||ADT^A01|{control_id}|P|2.5.1",
@@ -248,6 +279,8 @@ OBJECT_PARAMETERS: dict[str, ObjectPair] = {
     ),
     "message_id": _adt_messages,
     "patient_review_id": _patient_reviews,
+    "tracking_id": lambda w: (_tracking_entry(w, False).pk, _tracking_entry(w, True).pk),
+    "report_id": _tracking_reports,
 }
 
 # Routes without an object in the URL, and why they cannot reveal another's object. Each is
