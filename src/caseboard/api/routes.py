@@ -14,6 +14,7 @@ from caseboard.api import (
     care_registry,
     care_tasks,
     conference,
+    conference_mode,
     transitions,
 )
 from caseboard.api.context import actor_of
@@ -61,6 +62,7 @@ for _router in (
     care_tasks.router,
     care_referrals.router,
     conference.router,
+    conference_mode.router,
     transitions.router,
 ):
     api.add_router("", _router)
