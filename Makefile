@@ -6,6 +6,8 @@ RUN := $(UV) run --frozen
 DEMO_MEMBERS ?= 10000
 DEMO_SEED ?= 42
 DEMO_DB := var/caseboard.sqlite3
+# IANA's port for HL7 over MLLP.
+ADT_PORT ?= 2575
 PG_URL ?= postgres://postgres@127.0.0.1:5432/caseboard
 HTMX_VERSION ?= 2.0.11
 
@@ -35,11 +37,16 @@ demo: install
 	DATABASE_URL= $(RUN) caseboard analytics publish --from var/demo/marts
 	DATABASE_URL= $(RUN) caseboard demo-care --seed $(DEMO_SEED)
 	DATABASE_URL= $(RUN) caseboard care_reminders --schedule
+	DATABASE_URL= $(RUN) caseboard demo-adt-feed --out var/demo/adt-feed.hl7 --seed $(DEMO_SEED)
 	@DATABASE_URL= $(RUN) caseboard demo-logins
 	@echo "Serving caseboard on http://127.0.0.1:8000 (Ctrl-C stops it); background work runs"
 	@echo "in the task worker beside it, and e-mails print here (console e-mail backend)."
+	@echo "The hospital ADT listener takes MLLP on 127.0.0.1:$(ADT_PORT); the demo feed is sent to it."
 	DATABASE_URL= $(RUN) caseboard db_worker & worker=$$!; \
-	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  DATABASE_URL= $(RUN) caseboard adt listen --host 127.0.0.1 --port $(ADT_PORT) & listener=$$!; \
+	  trap 'kill $$worker $$listener 2>/dev/null' EXIT INT TERM; \
+	  ( for _ in $$(seq 1 120); do (echo > /dev/tcp/127.0.0.1/$(ADT_PORT)) 2>/dev/null && break; sleep 0.5; done; \
+	    DATABASE_URL= $(RUN) caseboard adt send var/demo/adt-feed.hl7 --port $(ADT_PORT) | tail -n 1 ) & \
 	  DATABASE_URL= $(RUN) caseboard runserver 127.0.0.1:8000
 
 test: install system-packages lint test-sqlite test-postgres
