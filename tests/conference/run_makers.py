@@ -32,11 +32,25 @@ def started_call(world: World, *patients: Patient) -> tuple[User, Conference, li
     return pm, conference, items
 
 
+def next_call(pm: User, conference: Conference, *, start: bool = True) -> Conference:
+    """The series' call a week after `conference`, its agenda built (and started)."""
+    following = calls.schedule_conference(
+        actor_for(pm), conference.series, conference.starts_at + datetime.timedelta(days=7)
+    )
+    calls.build_agenda(actor_for(pm), following)
+    if start:
+        decisions.start_conference(actor_for(pm), following)
+    following.refresh_from_db()
+    return following
+
+
 def membership(user: User) -> Membership:
     return Membership.objects.get(user=user)
 
 
-def lead_decision(world: World, pm: User, conference: Conference, **changes: object):
+def lead_decision(
+    world: World, pm: User, conference: Conference, **changes: object
+) -> DecisionInput:
     """A complete step-7 decision: the practice leads, the plan monitors."""
     day = calls.conference_day(conference)
     values: dict[str, object] = {

@@ -347,9 +347,15 @@ def start_call(request: HttpRequest, conference_id: int) -> CallOut:
     summary="What the call decided for an agenda patient; null until it is discussed",
 )
 def get_discussion(request: HttpRequest, item_id: int) -> DiscussionOut | None:
-    item = conference_access.get_agenda_item_for_user(actor_of(request), item_id)
+    actor = actor_of(request)
+    item = conference_access.get_agenda_item_for_user(actor, item_id)
     found = Discussion.objects.filter(agenda_item=item).first()
-    return _discussion(found) if found is not None else None
+    if found is None:
+        return None
+    log.record(
+        actor, AuditAction.VIEW, patient=item.patient, obj=found, detail={"api": "discussion"}
+    )
+    return _discussion(found)
 
 
 @router.post(
