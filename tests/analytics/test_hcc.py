@@ -23,7 +23,7 @@ import pytest
 from hccinfhir.model_calculate import calculate_raf
 
 from caseboard.analytics import hcc
-from caseboard.analytics.engine import connect, read_input
+from caseboard.analytics.engine import InputTables, connect, read_input
 from caseboard.analytics.input_layer import TUVA_COLUMNS, TUVA_TYPES
 from caseboard.demo.population import generate, write
 
@@ -455,3 +455,70 @@ def test_spark_gives_the_same_scores_as_duckdb(tmp_path: Path) -> None:
     assert joined.height == expected.height == got.height
     assert joined.filter(pl.col("hccs") != pl.col("hccs_spark")).is_empty()
     assert (joined["risk_score"] - joined["risk_score_spark"]).abs().max() < 1e-9
+
+
+# --------------------------------------------------------------------------------------------
+# DuckDB: the SQL compiled once and bound to each call's inputs
+# --------------------------------------------------------------------------------------------
+def _sorted(scores: pl.DataFrame) -> pl.DataFrame:
+    return scores.sort(["person_id", "model_version"])
+
+
+def test_the_reused_sql_scores_like_the_expression_itself(population: Path) -> None:
+    """`score` on DuckDB runs SQL compiled once per input schema; the expression built over the
+    same inputs and run by Ibis directly must give the same rows."""
+    con = connect()
+    inputs = read_input(con, population)
+    options = hcc._Options(
+        models=hcc.MODELS,
+        payment_year=2026,
+        perf_year=2025,
+        hhs_metal_level=hcc.HHS_DEFAULT_METAL_LEVEL,
+        hhs_model_year=hcc.HHS_DEFAULT_MODEL_YEAR,
+    )
+    direct = hcc._expression(inputs.eligibility, inputs.medical_claim, options, engine="duckdb")
+    expected = _sorted(direct.to_polars())
+    got = _sorted(hcc.score(con, inputs).to_polars())
+    assert got.height == expected.height > 0
+    assert got.select("person_id", "model_version", "performance_year", "hccs").equals(
+        expected.select("person_id", "model_version", "performance_year", "hccs")
+    )
+    assert (got["risk_score"] - expected["risk_score"]).abs().max() < 1e-9
+
+
+def test_each_call_reads_its_own_inputs(population: Path, tmp_path: Path) -> None:
+    """Connections, and a derived input on the same connection, share the compiled SQL but each
+    result reads the tables it was given."""
+    first = connect()
+    everyone = hcc.score(first, read_input(first, population))
+    second = connect()
+    inputs = read_input(second, population)
+    scored = hcc.score(second, inputs).to_polars()["person_id"].unique().sort()
+    some = scored.head(25).to_list()
+    fewer = hcc.score(
+        second,
+        InputTables(
+            eligibility=inputs.eligibility.filter(inputs.eligibility.person_id.isin(some)),
+            medical_claim=inputs.medical_claim,
+            pharmacy_claim=inputs.pharmacy_claim,
+        ),
+    )
+    one_member = write_inputs(
+        tmp_path,
+        frame("eligibility", [member("only", date(1980, 3, 3))]),
+        frame("medical_claim", [claim_line("only", ["I5022"])]),
+    )
+    third = connect()  # read_input names its tables: another folder on `second` would replace them
+    alone = hcc.score(third, read_input(third, one_member)).to_polars()
+
+    all_rows = _sorted(everyone.to_polars())
+    few_rows = _sorted(fewer.to_polars())
+    assert set(few_rows["person_id"]) <= set(some)
+    assert 0 < few_rows["person_id"].n_unique() < all_rows["person_id"].n_unique()
+    same_members = _sorted(all_rows.filter(pl.col("person_id").is_in(some)))
+    exact = ["person_id", "model_version", "performance_year", "hccs"]
+    assert few_rows.select(exact).equals(same_members.select(exact))
+    # Sums of coefficients may add up in another order: equal to rounding.
+    assert (few_rows["risk_score"] - same_members["risk_score"]).abs().max() < 1e-9
+    assert set(alone["person_id"]) == {"only"}
+    assert "HCC85" in alone.filter(pl.col("model_version") == "V24")["hccs"][0].to_list()

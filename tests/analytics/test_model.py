@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pytest
 from hccpy.hhshcc import HHSHCCEngine
@@ -287,3 +288,37 @@ def test_top_risk_members_are_explained_by_their_own_features(
 def test_training_is_deterministic(population: InputTables, trained: model.TrainedModels) -> None:
     again = model.train(connect(), population, AS_OF)
     assert again.report.to_json() == trained.report.to_json()
+
+
+def test_explanations_name_the_largest_contributions_in_order(
+    population: InputTables, trained: model.TrainedModels
+) -> None:
+    frame = model.build_features(connect(), population, model.latest_month_end(AS_OF))
+    x = model._matrix(frame, model.FEATURE_NAMES)
+    words = model.sentences(frame).rows()
+    for outcome in ("admission", "top5_cost"):
+        booster = trained.models[outcome]
+        contrib = np.asarray(booster.predict(x, pred_contrib=True))[:, :-1]
+        explained = model.explain(booster, x, frame).to_list()
+        longest = 0
+        for i, texts in enumerate(explained):
+            largest = np.argsort(-contrib[i], kind="stable")[: model.TOP_REASONS]
+            named = [re.sub(r" \(\+\d\.\d\d\)$", "", text) for text in texts]
+            assert named == [words[i][j] for j in largest][: len(named)], (outcome, i)
+            longest = max(longest, len(named))
+        assert longest == model.TOP_REASONS
+
+
+def test_a_large_training_set_is_sampled_and_the_evaluation_is_not(
+    population: InputTables, trained: model.TrainedModels, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    full = trained.report
+    assert full.train_candidates == full.outcomes["admission"].train_members > 600
+    monkeypatch.setattr(model, "MAX_TRAIN_MEMBERS", 600)
+    sampled = model.train(connect(), population, AS_OF).report
+    assert sampled.train_candidates == full.train_candidates
+    for outcome in ("admission", "top5_cost"):
+        assert sampled.outcomes[outcome].train_members == 600
+        assert sampled.outcomes[outcome].test_members == full.outcomes[outcome].test_members
+        assert sampled.outcomes[outcome].test_events == full.outcomes[outcome].test_events
+    assert sampled.max_train_members == 600

@@ -8,8 +8,9 @@ model *logic* (which condition categories form an interaction or group), transcr
 reference implementations and cited where it appears.
 
 Every step is a join, an aggregate or a window over all members at once (no Python loop over
-members), so the same code runs on DuckDB and on Spark; two choices made per backend, for speed
-only, are noted where they are made (`_diagnoses`, `_reused`). docs/analytics/hcc.md explains the
+members), so the same code runs on DuckDB and on Spark; three choices made per backend, for speed
+only, are noted where they are made (`_diagnoses`, `_reused`, and on DuckDB SQL compiled once
+per input schema, `_score_duckdb`). docs/analytics/hcc.md explains the
 choices (segment, ages, eligible encounters) and where the scores differ from the references.
 `reference_scores` at the end computes the same scores with the reference packages, member by
 member, for the agreement tests and the benchmark.
@@ -22,14 +23,18 @@ import csv
 import functools
 import importlib.resources
 import io
+import itertools
 import operator
 import re
+import uuid
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 import ibis
+import ibis.expr.operations as ops
+import ibis.expr.schema as sch
 import ibis.expr.types as ir
 import polars as pl
 from ibis.backends import BaseBackend
@@ -531,28 +536,111 @@ def score(
     diagnosis year, payment_year - 1 unless given), risk_score (float64) and hccs (the
     member's HCCs after edits and hierarchies, sorted).
     """
-    del con  # the inputs are bound to their backend; reference tables become memtables
     unknown = [m for m in models if m not in MODELS]
     if unknown or not models:
         raise ValueError(f"unknown model(s) {unknown}: choose from {', '.join(MODELS)}")
     perf_year = payment_year - 1 if performance_year is None else performance_year
+    options = _Options(
+        models=tuple(m for m in MODELS if m in models),
+        payment_year=payment_year,
+        perf_year=perf_year,
+        hhs_metal_level=hhs_metal_level,
+        hhs_model_year=hhs_model_year,
+    )
+    # The inputs are bound to their backend (`con` may be another connection to the same
+    # engine); in-memory inputs run on Ibis's default backend.
+    del con
+    backend = inputs.medical_claim._find_backend(use_default=True)
+    if backend.name == "duckdb" and inputs.eligibility._find_backend(use_default=True) is backend:
+        return _score_duckdb(backend, inputs, options)
+    return _expression(inputs.eligibility, inputs.medical_claim, options, engine=backend.name)
 
-    members = _reused(_members(inputs.eligibility, perf_year, payment_year))
-    dx = _reused(_diagnoses(inputs.medical_claim, perf_year, eligible_procedures(payment_year)))
+
+@dataclass(frozen=True)
+class _Options:
+    models: tuple[str, ...]
+    payment_year: int
+    perf_year: int
+    hhs_metal_level: str
+    hhs_model_year: str
+
+
+def _expression(
+    eligibility: ibis.Table, medical_claim: ibis.Table, options: _Options, *, engine: str
+) -> ibis.Table:
+    """The whole score as one expression over the two input tables."""
+    o = options
+    members = _reused(_members(eligibility, o.perf_year, o.payment_year), engine)
+    procedures = eligible_procedures(o.payment_year)
+    dx = _reused(_diagnoses(medical_claim, o.perf_year, procedures, engine=engine), engine)
     parts: list[ibis.Table] = []
-    cms_models = tuple(m for m in MODELS if m in models and m in CMS_MODELS)
+    cms_models = tuple(m for m in o.models if m in CMS_MODELS)
     if cms_models:
-        parts.append(_cms_scores(members, dx, cms_reference(payment_year, cms_models)))
-    if "HHS-HCC" in models:
-        parts.append(_hhs_scores(members, dx, hhs_reference(hhs_model_year, hhs_metal_level)))
+        cms = cms_reference(o.payment_year, cms_models)
+        parts.append(_cms_scores(members, dx, cms, engine))
+    if "HHS-HCC" in o.models:
+        hhs = hhs_reference(o.hhs_model_year, o.hhs_metal_level)
+        parts.append(_hhs_scores(members, dx, hhs, engine))
     result = parts[0] if len(parts) == 1 else parts[0].union(parts[1])
     return result.select(
         "person_id",
         "model_version",
-        performance_year=ibis.literal(perf_year, type="int64"),
+        performance_year=ibis.literal(o.perf_year, type="int64"),
         risk_score=result.risk_score.cast("float64"),
         hccs=result.hccs,
     )
+
+
+# DuckDB: the expression is built and compiled to SQL once per input schema and options, over
+# placeholder tables, and each call binds the SQL to its own inputs through temporary views.
+# Building and compiling the expression costs Ibis about half a second each time; the SQL
+# DuckDB runs is the same either way.
+_PLACEHOLDERS = {"eligibility": "caseboard_hcc_eligibility", "medical_claim": "caseboard_hcc_claim"}
+_views = itertools.count()
+
+
+@dataclass(frozen=True)
+class _CompiledScore:
+    sql: str
+    schema: sch.Schema
+    memtables: tuple[ops.InMemoryTable, ...]  # the reference tables the SQL reads
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled_duckdb(
+    eligibility: sch.Schema, medical_claim: sch.Schema, options: _Options
+) -> _CompiledScore:
+    expr = _expression(
+        ibis.table(eligibility, name=_PLACEHOLDERS["eligibility"]),
+        ibis.table(medical_claim, name=_PLACEHOLDERS["medical_claim"]),
+        options,
+        engine="duckdb",
+    )
+    sql = ibis.to_sql(expr, dialect="duckdb")
+    for name in _PLACEHOLDERS.values():
+        if sql.count(f'"{name}"') < 1:
+            raise RuntimeError(f"the compiled score does not read {name}")
+    return _CompiledScore(str(sql), expr.schema(), tuple(expr.op().find(ops.InMemoryTable)))
+
+
+def _score_duckdb(con: BaseBackend, inputs: InputTables, options: _Options) -> ibis.Table:
+    tables = {"eligibility": inputs.eligibility, "medical_claim": inputs.medical_claim}
+    compiled = _compiled_duckdb(
+        tables["eligibility"].schema(), tables["medical_claim"].schema(), options
+    )
+    raw = con.con
+    for memtable in compiled.memtables:
+        con._register_in_memory_table(memtable)
+    tag = f"caseboard_hcc_{uuid.uuid4().hex[:12]}_{next(_views)}"
+    sql = compiled.sql
+    for table, placeholder in _PLACEHOLDERS.items():
+        con._run_pre_execute_hooks(tables[table])
+        view = f"{tag}_{table}"
+        raw.execute(f'CREATE TEMPORARY VIEW "{view}" AS {ibis.to_sql(tables[table])}')
+        sql = sql.replace(f'"{placeholder}"', f'"{view}"')
+    raw.execute(f'CREATE TEMPORARY VIEW "{tag}" AS {sql}')
+    # The view's schema is the compiled expression's: no need to ask DuckDB for it.
+    return ops.DatabaseTable(tag, schema=compiled.schema, source=con).to_expr()
 
 
 def _age_on(birth: ir.DateValue, on: ir.DateValue) -> ir.IntegerValue:
@@ -672,7 +760,9 @@ def _members(elig: ibis.Table, perf_year: int, payment_year: int) -> ibis.Table:
     )
 
 
-def _diagnoses(claims: ibis.Table, perf_year: int, procedures: pl.DataFrame) -> ibis.Table:
+def _diagnoses(
+    claims: ibis.Table, perf_year: int, procedures: pl.DataFrame, *, engine: str
+) -> ibis.Table:
     """Distinct (person_id, dx) from risk-adjustment-eligible lines of the performance year."""
     bill = claims.bill_type_code
     # Type of bill: facility and bill-classification digits ("111" -> "11"); a four-digit
@@ -700,7 +790,7 @@ def _diagnoses(claims: ibis.Table, perf_year: int, procedures: pl.DataFrame) -> 
     )
     # A claim's lines repeat its diagnoses: collapse them before unpivoting the 25 columns.
     headers = eligible.select("person_id", *dx_columns).pipe(_unique)
-    if headers.get_backend().name == "duckdb":
+    if engine == "duckdb":
         # A union of 25 selects over the shared CTE runs faster than UNNEST on DuckDB ...
         raw = ibis.union(*(headers.select("person_id", dx=headers[c]) for c in dx_columns))
     else:
@@ -711,7 +801,7 @@ def _diagnoses(claims: ibis.Table, perf_year: int, procedures: pl.DataFrame) -> 
     return raw.select("person_id", dx=raw.dx.upper().replace(".", "")).pipe(_unique)
 
 
-def _reused(table: ibis.Table) -> ibis.Table:
+def _reused(table: ibis.Table, engine: str) -> ibis.Table:
     """A stage that later steps read several times.
 
     DuckDB runs the whole score as one query and computes a CTE with several consumers once.
@@ -720,9 +810,9 @@ def _reused(table: ibis.Table) -> ibis.Table:
     it gains nothing there, and with the sqlglot release locked here Ibis renders the DROP that
     releases a cached table without its name, which DuckDB rejects.
     """
-    backend = table.get_backend()
-    if backend.name == "duckdb":
+    if engine == "duckdb":
         return table
+    backend = table.get_backend()
     # Ibis's PySpark cache() compiles the stage without first registering the in-memory
     # (reference) tables it reads, as execute() does; do that step for it.
     backend._run_pre_execute_hooks(table)
@@ -768,7 +858,7 @@ def _score_variables(
     return variables.join(coefficients, on).group_by(keys).aggregate(risk_score=ibis._.value.sum())
 
 
-def _cms_scores(members: ibis.Table, dx: ibis.Table, ref: CmsReference) -> ibis.Table:
+def _cms_scores(members: ibis.Table, dx: ibis.Table, ref: CmsReference, engine: str) -> ibis.Table:
     mapping = ibis.memtable(
         ref.dx_to_cc.join(ref.edits, on=["model", "dx"], how="left")
         .rename({"sex": "rule_sex"})
@@ -803,7 +893,7 @@ def _cms_scores(members: ibis.Table, dx: ibis.Table, ref: CmsReference) -> ibis.
     heart = ccs.cc.isin(_V28_HCC223_NEEDS).cast("int64").max().over(group_by=["person_id", "model"])
     ccs = ccs.mutate(heart=heart)
     ccs = ccs.filter(~((ccs.model == "V28") & (ccs.cc == "223") & (ccs.heart == 0)))
-    hccs = _reused(_apply_hierarchy(ccs.drop("heart"), hierarchy, ["person_id", "model"]))
+    hccs = _reused(_apply_hierarchy(ccs.drop("heart"), hierarchy, ["person_id", "model"]), engine)
 
     per_member = (
         hccs.view()
@@ -858,7 +948,7 @@ def _cms_scores(members: ibis.Table, dx: ibis.Table, ref: CmsReference) -> ibis.
     )
 
 
-def _hhs_scores(members: ibis.Table, dx: ibis.Table, ref: HhsReference) -> ibis.Table:
+def _hhs_scores(members: ibis.Table, dx: ibis.Table, ref: HhsReference, engine: str) -> ibis.Table:
     dx_to_cc = ibis.memtable(ref.dx_to_cc.to_arrow())
     edits = ibis.memtable(ref.edits.to_arrow()).rename(edit_sex="sex", edit_cc="cc")
     hierarchy = ibis.memtable(ref.hierarchy.to_arrow())
@@ -889,7 +979,8 @@ def _hhs_scores(members: ibis.Table, dx: ibis.Table, ref: HhsReference) -> ibis.
     rows = _reused(
         hccs.join(m.select("person_id", "agegroup"), "person_id").left_join(
             attributes, ["agegroup", "cc"]
-        )
+        ),
+        engine,
     )
     per_member = rows.group_by("person_id").aggregate(
         hccs=rows.cc.collect(distinct=True).sort(),

@@ -26,10 +26,13 @@ joined as polars frames; explanations come from LightGBM's TreeSHAP contribution
 from __future__ import annotations
 
 import calendar
+import contextlib
 import datetime
+import itertools
 import json
 import math
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -372,10 +375,8 @@ def _conditions(medical_claim: ibis.Table, w: Window) -> ibis.Table:
     return chronic_conditions(medical_claim, since=w.start, until=w.index_date)
 
 
-def _avoidable(
-    enc: ibis.Table, inputs: InputTables, w: Window, value_sets_dir: Path | None
-) -> tuple[ibis.Table, ibis.Table]:
-    pqi = pqi_events(enc, inputs.medical_claim, inputs.eligibility, value_sets_dir=value_sets_dir)
+def _avoidable(shared: SharedMarts, w: Window) -> tuple[ibis.Table, ibis.Table]:
+    pqi = shared.pqi_events
     # Individual PQIs only (composites 90–93 repeat them), each stay once.
     stays = (
         pqi.filter(_in_lookback(pqi.admit_date, w) & (pqi.pqi_number < "90"))
@@ -384,13 +385,79 @@ def _avoidable(
         .group_by("person_id")
         .aggregate(pqi_admissions=ibis._.count())
     )
-    ed = ed_classification(enc, value_sets_dir=value_sets_dir)
+    ed = shared.ed_classification
     visits = (
         ed.filter(_in_lookback(ed.start_date, w))
         .group_by("person_id")
         .aggregate(avoidable_ed_visits=ibis.coalesce(ed.avoidable_probability, 0.0).sum())
     )
     return stays, visits
+
+
+@dataclass(frozen=True)
+class SharedMarts:
+    """The marts every index date reads, over the whole history: the same expressions as the
+    pipeline's `encounters`, `spend`, `pqi_events` and `ed_classification` marts."""
+
+    encounters: ibis.Table
+    spend: ibis.Table
+    pqi_events: ibis.Table
+    ed_classification: ibis.Table
+
+
+def shared_marts(inputs: InputTables, *, value_sets_dir: Path | None = None) -> SharedMarts:
+    """The shared marts as expressions (computed wherever they are read)."""
+    enc = encounters(inputs.medical_claim)
+    return SharedMarts(
+        encounters=enc,
+        spend=categorized_spend(inputs.medical_claim, inputs.pharmacy_claim),
+        pqi_events=pqi_events(
+            enc, inputs.medical_claim, inputs.eligibility, value_sets_dir=value_sets_dir
+        ),
+        ed_classification=ed_classification(enc, value_sets_dir=value_sets_dir),
+    )
+
+
+_stored = itertools.count()
+
+
+@contextlib.contextmanager
+def stored_marts(
+    inputs: InputTables,
+    *,
+    value_sets_dir: Path | None = None,
+    shared: SharedMarts | None = None,
+) -> Iterator[SharedMarts]:
+    """`shared` if given (the pipeline passes the marts it has written), else the shared marts
+    computed once (on DuckDB, as temporary tables dropped on leaving the block), so that the
+    features of each index date and the outcomes read them instead of recomputing them."""
+    if shared is not None:
+        yield shared
+        return
+    marts = shared_marts(inputs, value_sets_dir=value_sets_dir)
+    backend = inputs.medical_claim._find_backend(use_default=True)
+    if backend.name != "duckdb":
+        yield marts
+        return
+    tag = f"model_marts_{uuid.uuid4().hex[:12]}_{next(_stored)}"
+    stored: dict[str, ibis.Table] = {}
+    try:
+        for name in ("encounters", "spend"):
+            stored[name] = backend.create_table(f"{tag}_{name}", getattr(marts, name), temp=True)
+        enc = stored["encounters"]
+        later = {
+            "pqi_events": pqi_events(
+                enc, inputs.medical_claim, inputs.eligibility, value_sets_dir=value_sets_dir
+            ),
+            "ed_classification": ed_classification(enc, value_sets_dir=value_sets_dir),
+        }
+        for name, expr in later.items():
+            stored[name] = backend.create_table(f"{tag}_{name}", expr, temp=True)
+        yield SharedMarts(**stored)
+    finally:
+        # Ibis's drop_table renders the DROP without its name with the sqlglot locked here.
+        for name in stored:
+            backend.raw_sql(f'DROP TABLE IF EXISTS "{tag}_{name}"')
 
 
 def _fills(pharmacy_claim: ibis.Table, w: Window) -> ibis.Table:
@@ -410,15 +477,17 @@ def build_features(
     *,
     ranking_model: str = "HHS-HCC",
     value_sets_dir: Path | None = None,
+    shared: SharedMarts | None = None,
 ) -> pl.DataFrame:
     """One row per member enrolled on `index_date` (a month end): person_id, months_after
     (enrolled months of the following 12, for the cohort rule) and every feature in FEATURES,
-    plus paid_last_6m and paid_prior_6m (behind cost_trend)."""
+    plus paid_last_6m and paid_prior_6m (behind cost_trend). `shared`: the shared marts
+    (`stored_marts`), if already computed."""
     if ranking_model not in RISK_FEATURES:
         raise ValueError(f"ranking model must be one of {', '.join(RISK_FEATURES)}")
     w = Window.at(index_date)
-    enc = encounters(inputs.medical_claim)
-    spend = categorized_spend(inputs.medical_claim, inputs.pharmacy_claim)
+    shared = shared or shared_marts(inputs, value_sets_dir=value_sets_dir)
+    enc, spend = shared.encounters, shared.spend
     scores = risk_scores(con, inputs, index_date)
     risk = scores.group_by("person_id").aggregate(
         **{
@@ -427,7 +496,7 @@ def build_features(
         },
         hcc_count=scores.hccs.length().max(where=scores.model_version == ranking_model),
     )
-    stays, visits = _avoidable(enc, inputs, w, value_sets_dir)
+    stays, visits = _avoidable(shared, w)
     parts = [
         _enrolled_months(inputs.eligibility, w),
         risk,
@@ -454,12 +523,15 @@ def build_features(
     ).sort("person_id")
 
 
-def outcomes(inputs: InputTables, index_date: datetime.date) -> pl.DataFrame:
+def outcomes(
+    inputs: InputTables, index_date: datetime.date, shared: SharedMarts | None = None
+) -> pl.DataFrame:
     """Per member with any claim or stay after `index_date`: admission (1 if an inpatient stay
     starts in the 12 months after it) and paid_after (medical + pharmacy paid in those months).
     Members with neither are absent: their outcomes are 0."""
     w = Window.at(index_date)
-    enc = encounters(inputs.medical_claim)
+    shared = shared or shared_marts(inputs)
+    enc = shared.encounters
     after = enc.filter((enc.start_date > w.index_date) & (enc.start_date <= w.outcome_end))
     admitted = (
         after.filter(after.encounter_type == "inpatient")
@@ -467,7 +539,7 @@ def outcomes(inputs: InputTables, index_date: datetime.date) -> pl.DataFrame:
         .distinct()
         .mutate(admission=ibis.literal(1, type="int64"))
     )
-    spend = categorized_spend(inputs.medical_claim, inputs.pharmacy_claim)
+    spend = shared.spend
     ym = spend.year_month
     paid = (
         spend.filter((ym > _ym(w.index_date)) & (ym <= _ym(w.outcome_end)))
@@ -504,12 +576,19 @@ def labelled_cohort(
     *,
     ranking_model: str = "HHS-HCC",
     value_sets_dir: Path | None = None,
+    shared: SharedMarts | None = None,
 ) -> pl.DataFrame:
     """The cohort at `index_date` with its features and outcomes (see `label`)."""
-    features = build_features(
-        con, inputs, index_date, ranking_model=ranking_model, value_sets_dir=value_sets_dir
-    )
-    return label(features, outcomes(inputs, index_date))
+    with stored_marts(inputs, value_sets_dir=value_sets_dir, shared=shared) as marts:
+        features = build_features(
+            con,
+            inputs,
+            index_date,
+            ranking_model=ranking_model,
+            value_sets_dir=value_sets_dir,
+            shared=marts,
+        )
+        return label(features, outcomes(inputs, index_date, marts))
 
 
 # --------------------------------------------------------------------------------------------
@@ -534,6 +613,11 @@ LGBM_PARAMS: dict[str, Any] = {
 MAX_ROUNDS = 2000
 EARLY_STOPPING_ROUNDS = 50
 VALIDATION_SHARE = 0.2  # of the training members, to choose the number of boosting rounds
+# Beyond this many training members, the models are fitted on a seeded random sample of them
+# (evaluation still uses every held-out member): more rows add little to trees this shallow,
+# but boosting then runs for more rounds, and every round costs again in each prediction and
+# explanation of every member.
+MAX_TRAIN_MEMBERS = 100_000
 
 
 @dataclass(frozen=True)
@@ -575,6 +659,9 @@ class EvaluationReport:
     ranking_model: str
     features: list[str]
     outcomes: dict[str, OutcomeReport]
+    # Training members before sampling down to at most MAX_TRAIN_MEMBERS (`train_members`).
+    train_candidates: int = 0
+    max_train_members: int = MAX_TRAIN_MEMBERS
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), default=str, indent=2)
@@ -658,24 +745,36 @@ def train(
     ranking_model: str = "HHS-HCC",
     value_sets_dir: Path | None = None,
     seed: int = SEED,
+    shared: SharedMarts | None = None,
 ) -> TrainedModels:
     """Fit on the index date TRAIN_MONTHS_BEFORE `as_of`, evaluate on TEST_MONTHS_BEFORE it.
 
     `as_of` is the day the data runs through (a mid-month day counts from the month end before
-    it); the test outcomes need claims through it.
+    it); the test outcomes need claims through it. `shared`: the shared marts, if already
+    computed (`stored_marts`, or the pipeline's own).
     """
     as_of = latest_month_end(as_of)
     train_date = months_later(as_of, -TRAIN_MONTHS_BEFORE)
     test_date = months_later(as_of, -TEST_MONTHS_BEFORE)
-    train_frame, test_frame = (
-        labelled_cohort(
-            con, inputs, day, ranking_model=ranking_model, value_sets_dir=value_sets_dir
+    with stored_marts(inputs, value_sets_dir=value_sets_dir, shared=shared) as marts:
+        train_frame, test_frame = (
+            labelled_cohort(
+                con,
+                inputs,
+                day,
+                ranking_model=ranking_model,
+                value_sets_dir=value_sets_dir,
+                shared=marts,
+            )
+            for day in (train_date, test_date)
         )
-        for day in (train_date, test_date)
-    )
     held_out = _member_split(pl.concat([train_frame["person_id"], test_frame["person_id"]]), seed)
     train_frame = train_frame.filter(~pl.col("person_id").is_in(held_out))
     test_frame = test_frame.filter(pl.col("person_id").is_in(held_out))
+    candidates = train_frame.height
+    if candidates > MAX_TRAIN_MEMBERS:
+        drawn = np.random.default_rng(seed + 2).permutation(candidates)[:MAX_TRAIN_MEMBERS]
+        train_frame = train_frame[np.sort(drawn)]
     if train_frame.height == 0 or test_frame.height == 0:
         raise ValueError(
             f"no members to {'train' if train_frame.height == 0 else 'test'} on: the data must "
@@ -716,6 +815,8 @@ def train(
         ranking_model=ranking_model,
         features=list(FEATURE_NAMES),
         outcomes=reports,
+        train_candidates=candidates,
+        max_train_members=MAX_TRAIN_MEMBERS,
     )
     return TrainedModels(
         ranking_model=ranking_model,
@@ -753,13 +854,22 @@ def explain(model: lightgbm.Booster, x: FloatArray, frame: pl.DataFrame) -> pl.S
     effect = _sigmoid(raw) - _sigmoid(raw - shap)
     top = np.argsort(-shap, axis=1, kind="stable")[:, :TOP_REASONS]
     hundredths = np.rint(np.take_along_axis(effect, top, axis=1) * 100).astype(np.int64)
-    chosen = np.take_along_axis(sentences(frame).to_numpy(), top, axis=1)
     ranks = range(top.shape[1])
-    reasons = pl.DataFrame(
-        {
-            **{f"text{k}": pl.Series(chosen[:, k], dtype=pl.String) for k in ranks},
-            **{f"effect{k}": pl.Series(hundredths[:, k]) for k in ranks},
-        }
+
+    def chosen(k: int) -> pl.Expr:
+        # The sentence of the feature ranked k-th for each member, picked column-wise (a
+        # Python object per feature and member would cost gigabytes at a million members).
+        picked: pl.Expr = pl.lit(None, dtype=pl.String)
+        for j, name in enumerate(FEATURE_NAMES):
+            picked = pl.when(pl.col(f"_top{k}") == j).then(pl.col(name)).otherwise(picked)
+        return picked.alias(f"text{k}")
+
+    words = sentences(frame).with_columns(
+        pl.Series(f"_top{k}", top[:, k], dtype=pl.Int64) for k in ranks
+    )
+    reasons = words.select(
+        *(chosen(k) for k in ranks),
+        *(pl.Series(f"effect{k}", hundredths[:, k]) for k in ranks),
     )
 
     def reason(k: int) -> pl.Expr:
@@ -781,14 +891,21 @@ def predict(
     index_date: datetime.date,
     *,
     value_sets_dir: Path | None = None,
+    shared: SharedMarts | None = None,
 ) -> pl.DataFrame:
     """Every member enrolled on `index_date` (taken to its month end or the one before): person_id,
     index_date, p_admission, p_top5_cost, explanations (the admission model's top reasons) and
     cost_explanations (the cost model's), highest p_admission first."""
     day = latest_month_end(index_date)
-    frame = build_features(
-        con, inputs, day, ranking_model=models.ranking_model, value_sets_dir=value_sets_dir
-    )
+    with stored_marts(inputs, value_sets_dir=value_sets_dir, shared=shared) as marts:
+        frame = build_features(
+            con,
+            inputs,
+            day,
+            ranking_model=models.ranking_model,
+            value_sets_dir=value_sets_dir,
+            shared=marts,
+        )
     x = _matrix(frame, models.features)
     admission, cost = models.models["admission"], models.models["top5_cost"]
     return (

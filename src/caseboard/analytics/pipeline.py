@@ -179,7 +179,11 @@ def run(config: RunConfig, progress: Progress = lambda step: None) -> RunResult:
     )
     practices = high_risk.current_attribution(attribution, enc, inputs.medical_claim, as_of)
     facts = high_risk.member_facts(inputs.eligibility, enc, spend, as_of)
-    predictions = _predict(con, inputs, as_of, risk_model, config, out) if config.predict else None
+    # The model reads the marts written above instead of computing them again.
+    shared = model.SharedMarts(encounters=enc, spend=spend, pqi_events=pqi, ed_classification=ed)
+    predictions = (
+        _predict(con, inputs, as_of, risk_model, config, out, shared) if config.predict else None
+    )
     if config.ranking_model == PREDICTED_ADMISSION:
         if predictions is None:
             raise ValueError("ranking by predicted admission needs the predictive model")
@@ -252,11 +256,13 @@ def _predict(
     risk_model: str,
     config: RunConfig,
     out: _Writer,
+    shared: model.SharedMarts,
 ) -> ibis.Table:
     """Train on the plan's own history, report held-out performance, score everyone now."""
+    vs = config.value_sets_dir
     trained = model.train(
-        con, inputs, as_of, ranking_model=risk_model, value_sets_dir=config.value_sets_dir
+        con, inputs, as_of, ranking_model=risk_model, value_sets_dir=vs, shared=shared
     )
     (config.out_dir / "model_report.json").write_text(trained.report.to_json())
-    scored = model.predict(con, inputs, trained, as_of, value_sets_dir=config.value_sets_dir)
+    scored = model.predict(con, inputs, trained, as_of, value_sets_dir=vs, shared=shared)
     return out.write("predictions", scored)
