@@ -68,6 +68,7 @@ test-postgres:
 bench: install
 	$(RUN) python bench/bench_demo_generation.py --members 100000
 	$(RUN) python bench/bench_registry.py --enrollments 2000
+	$(RUN) python bench/bench_mllp.py --connections 8 --messages 1500
 
 vendor-htmx:
 	cd $$(mktemp -d) && npm pack --silent htmx.org@$(HTMX_VERSION) && tar xzf htmx.org-$(HTMX_VERSION).tgz && \
