@@ -256,3 +256,17 @@ def test_monitor_enrollment_is_alerted_too(feed: World) -> None:
     f.make_enrollment(feed.patient_a, feed.practice_a, feed.user_a, status="monitor")
     deliver(member_message("A01", patient_class="I", visit_number="V33"))
     assert EpisodeAlert.objects.filter(kind=AlertKind.ADMISSION).count() == 1
+
+
+def test_a11_withdraws_the_admission_alert_and_its_follow_up(feed: World) -> None:
+    f.make_enrollment(feed.patient_a, feed.practice_a, feed.user_a)
+    deliver(member_message("A01", patient_class="I", visit_number="V77", admitted="20261120100000"))
+    alert = EpisodeAlert.objects.get(kind=AlertKind.ADMISSION)
+    assert alert.task is not None and alert.task.is_open
+    deliver(member_message("A11", patient_class="I", visit_number="V77"))
+    alert.task.refresh_from_db()
+    assert alert.task.status == "cancelled"
+    assert "A11" in alert.task.outcome
+    told = Notification.objects.filter(user=feed.user_a, title="A hospital admission was cancelled")
+    assert told.count() == 1 and "Alvarez" in told.get().body
+    assert Episode.objects.get(patient=feed.patient_a).status == EpisodeStatus.CANCELLED

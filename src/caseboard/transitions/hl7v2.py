@@ -151,13 +151,38 @@ def _date(text: str) -> datetime.date | None:
     return stamp.date() if stamp else None
 
 
+def _check_delimiters(text: str) -> None:
+    """MSH-1 and MSH-2 name the message's delimiters (HL7 v2.5.1 §2.5.4 and §2.14.9.1–2): the
+    field separator, then the component, repetition, escape and subcomponent characters (and
+    from v2.7 a truncation character). They must be distinct, and neither letters, digits nor
+    white space, or no field of the message can be told from another."""
+    separator = text[3]
+    end = text.find(separator, 4)
+    encoding = text[4:end] if end != -1 else ""
+    # Missing ones take their defaults, as the parser does.
+    given = separator + encoding
+    delimiters = given + "".join(d for d in "^~\\&"[len(encoding) :] if len(encoding) < 4)
+    if (
+        not 1 <= len(encoding) <= 5
+        or len(set(delimiters)) != len(delimiters)
+        or any(c.isalnum() or c.isspace() or not c.isprintable() for c in given)
+    ):
+        raise MessageProblem(
+            "AE",
+            ERR_DATA_TYPE,
+            f"MSH-1/MSH-2 ({given[:6]!r}) are not a usable set of delimiters.",
+            "MSH^1^2",
+        )
+
+
 def parse_header(text: str) -> tuple[Any, Header]:
     """The parsed message and its MSH, or MessageProblem (AE) when it cannot be read."""
     if not text.startswith("MSH") or len(text) < 8:
         raise MessageProblem("AE", ERR_SEGMENT_SEQUENCE, "The message does not begin with MSH.")
+    _check_delimiters(text)
     try:
         message = hl7.parse(text)
-    except (hl7.ParseException, ValueError, IndexError) as error:
+    except Exception as error:  # any failure of the parser on what a sender wrote is an AE
         raise MessageProblem("AE", ERR_SEGMENT_SEQUENCE, f"Unreadable message: {error}") from None
     msh = message.segment("MSH")
     header = Header(
@@ -234,6 +259,14 @@ def _identifiers(message: Any, segment: str, field_number: int) -> list[Identifi
     return result
 
 
+def _segment_field(segment: Any, field_number: int) -> str:
+    """A field of one segment; empty when the segment stops before it."""
+    try:
+        return str(segment(field_number))
+    except IndexError:
+        return ""
+
+
 def _diagnoses(message: Any) -> list[Diagnosis]:
     try:
         segments = message.segments("DG1")
@@ -241,9 +274,9 @@ def _diagnoses(message: Any) -> list[Diagnosis]:
         return []
     found = []
     for segment in segments:
-        coded = str(segment(3)).split("^")
+        coded = _segment_field(segment, 3).split("^")
         code = coded[0].strip()
-        text = (coded[1].strip() if len(coded) > 1 else "") or str(segment(4)).strip()
+        text = (coded[1].strip() if len(coded) > 1 else "") or _segment_field(segment, 4).strip()
         system = coded[2].strip() if len(coded) > 2 else ""
         if code or text:
             found.append(Diagnosis(code=code, text=text, system=system))

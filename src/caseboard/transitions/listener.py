@@ -3,7 +3,8 @@
 Each connection reads blocks and answers each with an ACK once the message is stored; many
 connections are served at once. Processing (matching, stays, alerts) runs afterwards in one
 queue, in arrival order, so a slow match never delays an ACK and an A03 never overtakes its
-A01. Django's ORM is synchronous, so every database call goes through `sync_to_async`.
+A01. Django's ORM is synchronous, so every database call runs in one of the listener's
+database threads.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import contextlib
 import logging
 import threading
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from asgiref.sync import sync_to_async
 from django.db import close_old_connections, connection
 from hl7.mllp import open_hl7_connection, start_hl7_server
 from hl7.mllp.exceptions import InvalidBlockError
@@ -29,26 +30,58 @@ T = TypeVar("T")
 # Largest message accepted (bytes): ADT messages with many DG1/OBX segments run to tens of
 # kilobytes; this leaves room without letting one sender exhaust memory.
 BLOCK_LIMIT = 4 * 1024 * 1024
+START_BLOCK = b"\x0b"
 # SQLite takes one writer at a time and its in-memory shared cache fails, rather than waits,
 # on a locked table: with it, database calls take turns. Other databases run them side by side.
 _sqlite_turns = threading.Lock()
 
 
+# Threads for the ORM's calls. Several, so that storing messages from many connections overlaps
+# on a server database (each commit waits for its write to reach disk).
+DATABASE_THREADS = 8
+# See `Listener._quiet`.
+PROCESSING_MAX_WAIT = 0.25
+
+
 def _in_thread(function: Callable[..., T], *args: Any) -> T:
-    close_old_connections()
     if connection.vendor == "sqlite":
+        close_old_connections()
         with _sqlite_turns:
             return function(*args)
     try:
         return function(*args)
     finally:
-        # Executor threads outlive the call; a connection left open in one would outlive the
-        # listener too (and keep a server from dropping or migrating its database).
-        connection.close()
+        if connection.errors_occurred:
+            # A broken connection is not reused: the next call opens a fresh one.
+            connection.close()
 
 
-def _run(function: Callable[..., T], *args: Any) -> Awaitable[T]:
-    return sync_to_async(_in_thread, thread_sensitive=False)(function, *args)
+class _DatabaseThreads:
+    """Where the listener's database calls run. On a server database each thread keeps its
+    connection from one call to the next (opening one per message would cost more than
+    storing the message) and closes it when the listener stops, so none outlives it (a
+    connection left open keeps a server from dropping or migrating its database)."""
+
+    def __init__(self, size: int = DATABASE_THREADS) -> None:
+        self.size = size
+        self.executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix="adt-db")
+
+    def run(self, function: Callable[..., T], *args: Any) -> Awaitable[T]:
+        loop = asyncio.get_running_loop()
+        return loop.run_in_executor(self.executor, _in_thread, function, *args)
+
+    def close(self) -> None:
+        # One closing call per thread: each waits at the barrier until every thread holds one.
+        barrier = threading.Barrier(self.size)
+
+        def close_own() -> None:
+            connection.close()
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait(timeout=10)
+
+        for future in [self.executor.submit(close_own) for _ in range(self.size)]:
+            future.result()
+        self.executor.shutdown(wait=True)
 
 
 class Listener:
@@ -60,6 +93,9 @@ class Listener:
         self.server: asyncio.Server | None = None
         self.worker: asyncio.Task[None] | None = None
         self.received = 0
+        self.database = _DatabaseThreads()
+        # Messages being stored right now: processing waits for them (see `_quiet`).
+        self.inflight = 0
 
     async def start(self, host: str, port: int) -> asyncio.Server:
         self.server = await start_hl7_server(
@@ -67,7 +103,7 @@ class Listener:
         )
         if self.process:
             # What was stored but not processed before the last stop goes first.
-            for message_id in await _run(pending_message_ids):
+            for message_id in await self.database.run(pending_message_ids):
                 self.queue.put_nowait(message_id)
             self.worker = asyncio.create_task(self._work())
         return self.server
@@ -91,7 +127,17 @@ class Listener:
                 except ValueError:
                     logger.warning("MLLP block from %s over %s bytes; closing", peer, BLOCK_LIMIT)
                     break
-                receipt: Receipt = await _run(receive, block)
+                if START_BLOCK in block:
+                    # A frame whose end never came, then a whole one (MLLP, HL7 v2.5.1 appendix
+                    # C.4.3: a receiver drops an incomplete block). Its sender got no ACK for
+                    # it and sends it again; only the whole frame is stored.
+                    block = block.rpartition(START_BLOCK)[2]
+                    logger.warning("MLLP block from %s cut short by a new one; dropped", peer)
+                self.inflight += 1
+                try:
+                    receipt: Receipt = await self.database.run(receive, block)
+                finally:
+                    self.inflight -= 1
                 self.received += 1
                 writer.writeblock(receipt.ack.encode("utf-8"))
                 await writer.drain()
@@ -105,12 +151,22 @@ class Listener:
     async def _work(self) -> None:
         while True:
             message_id = await self.queue.get()
+            await self._quiet()
             try:
-                await _run(process_message, message_id)
+                await self.database.run(process_message, message_id)
             except Exception:  # the queue must keep going
                 logger.exception("ADT message %s could not be processed", message_id)
             finally:
                 self.queue.task_done()
+
+    async def _quiet(self) -> None:
+        """Let the messages being received go first: their senders wait for the ACK, while
+        processing can catch up between bursts. Under a steady stream it still takes one
+        message at least every PROCESSING_MAX_WAIT seconds, so it never stops."""
+        waited = 0.0
+        while self.inflight and waited < PROCESSING_MAX_WAIT:
+            await asyncio.sleep(0.002)
+            waited += 0.002
 
     async def drain(self) -> None:
         """Wait until every queued message has been processed."""
@@ -124,6 +180,7 @@ class Listener:
             self.worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.worker
+        await asyncio.get_running_loop().run_in_executor(None, self.database.close)
 
 
 async def serve(host: str, port: int, *, ready: Callable[[int], None] | None = None) -> None:

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from caseboard.access.policy import Actor
 from caseboard.care.actions.notifications import notify
-from caseboard.care.actions.tasks import create_task
+from caseboard.care.actions.tasks import cancel_task, create_task
 from caseboard.care.errors import CareError
 from caseboard.care.models import ACTIVE_STATUSES, Enrollment, EnrollmentStatus, TaskSource
 from caseboard.orgs.models import Membership, Organization
@@ -359,11 +359,45 @@ def apply_to_patient(message: InboundMessage, adt: hl7v2.AdtMessage, patient: Pa
     EpisodeEvent.objects.create(
         episode=episode, message=message, trigger_event=trigger, occurred_at=at, summary=words
     )
+    if trigger == "A11":
+        _withdraw_alerts(episode)
     kind = _alert_kind(trigger, episode)
     if kind is not None:
         alert_care_managers(episode, kind, at)
     if kind == AlertKind.ADMISSION:
         _alert_tracking_list(episode)
+
+
+def _withdraw_alerts(episode: Episode) -> None:
+    """A11: the hospital cancelled the admission (entered in error). Its alerts are withdrawn:
+    each open follow-up task is cancelled through the care code, and the care manager told."""
+    url = reverse("patient_profile", args=[episode.patient_id])
+    for alert in episode.alerts.select_related("task", "organization", "recipient"):
+        membership = Membership.objects.filter(
+            user=alert.recipient, organization=alert.organization, is_active=True
+        ).first()
+        task = alert.task
+        if task is not None and task.is_open and membership is not None:
+            try:
+                cancel_task(
+                    Actor(user=alert.recipient, membership=membership),
+                    task,
+                    "The hospital cancelled the admission (A11).",
+                )
+            except (CareError, Http404) as error:
+                logger.warning("Follow-up task %s stays open: %s", task.pk, error)
+        notify(
+            alert.recipient,
+            alert.organization,
+            kind="adt",
+            title="A hospital admission was cancelled",
+            body=(
+                f"{episode.patient.full_name}: {episode.facility} cancelled the"
+                f" {alert.get_kind_display().lower()} it had sent; its follow-up is withdrawn."
+            ),
+            url=url,
+            patient=episode.patient,
+        )
 
 
 def _alert_tracking_list(episode: Episode) -> None:

@@ -66,9 +66,11 @@ def _store(raw: str) -> Receipt:
     header: hl7v2.Header | None = None
     text = hl7v2.normalize(raw)
     try:
-        _, header = hl7v2.parse_header(text)
-        hl7v2.read_adt(text)
+        header, _ = hl7v2.read_adt(text)
     except hl7v2.MessageProblem as problem:
+        # The header, when there is a readable one, answers the sender in its own terms.
+        with contextlib.suppress(hl7v2.MessageProblem):
+            _, header = hl7v2.parse_header(text)
         return _store_rejected(raw, header, problem)
     fields = {
         "raw": text,
@@ -80,8 +82,12 @@ def _store(raw: str) -> Receipt:
         "version": header.version,
     }
     ack = hl7v2.build_ack(header, "AA")
+    # In autocommit (the listener), the INSERT commits by itself: one round trip, and a
+    # repeat's failure touches nothing else. Inside a caller's transaction, a savepoint keeps
+    # that failure from spoiling the rest of it.
+    inside = transaction.get_connection().in_atomic_block
     try:
-        with transaction.atomic():
+        with transaction.atomic() if inside else contextlib.nullcontext():
             row = InboundMessage.objects.create(**fields, ack=ack)
     except IntegrityError:
         # The same facility sent this control ID before (a resend after a lost ACK): it is
@@ -109,9 +115,12 @@ def receive(block: bytes | str) -> Receipt:
     when the database cannot take it, AE with nothing stored, so the sender keeps it and
     sends it again."""
     raw = decode(block) if isinstance(block, bytes) else block
+    # HL7 v2 never uses NUL, and PostgreSQL text cannot hold it: keep the rest readable.
+    raw = raw.replace("\x00", "\ufffd")
     try:
-        with transaction.atomic():
-            return _store(raw)
+        # Each write commits on its own (the message's row is the unit of durability); a
+        # repeat's failed insert rolls back alone, in `_store`.
+        return _store(raw)
     except DatabaseError as error:
         logger.exception("ADT message could not be stored")
         header = None
