@@ -21,6 +21,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -242,11 +243,10 @@ def test_every_acknowledged_message_is_stored_and_processed_exactly_once(
     messages = _messages()
     listener.start()
     try:
-        loop = asyncio.new_event_loop()  # the browser tests' loop may run in this thread
-        try:
-            acked = loop.run_until_complete(_stream(listener, messages))
-        finally:
-            loop.close()
+        # A thread of its own for the sender's loop: the browser tests' loop may already run in
+        # this one.
+        with ThreadPoolExecutor(max_workers=1) as sender:
+            acked = sender.submit(asyncio.run, _stream(listener, messages)).result()
         deadline = time.monotonic() + 600
         while database.rows(
             "SELECT COUNT(*) FROM transitions_inboundmessage WHERE status = 'received'"
