@@ -9,6 +9,7 @@ import datetime
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from django.db.models import Count
 from django.utils import timezone
 
 from caseboard import access
@@ -101,11 +102,14 @@ def conference_measures(actor: Actor, partnership_id: int | str) -> SeriesMeasur
     ids = [c.pk for c in conferences]
     discussions: dict[int, list[Discussion]] = defaultdict(list)
     task_counts: dict[int, int] = {}
-    for discussion in Discussion.objects.filter(agenda_item__conference_id__in=ids).select_related(
-        "agenda_item"
-    ):
+    held_discussions = (
+        Discussion.objects.filter(agenda_item__conference_id__in=ids)
+        .select_related("agenda_item")
+        .annotate(task_count=Count("tasks"))
+    )
+    for discussion in held_discussions:
         discussions[discussion.agenda_item.conference_id].append(discussion)
-        task_counts[discussion.pk] = discussion.tasks.count()
+        task_counts[discussion.pk] = discussion.task_count
     agenda_sizes = Counter(
         conference_access.visible_agenda_items(actor)
         .filter(conference_id__in=ids)
