@@ -145,13 +145,16 @@ class ListenerProcess:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=30)
 
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+    def stop(self) -> int | None:
+        """SIGTERM, as a service manager stops it; its exit code (None if it had to be killed)."""
+        if self.process is None or self.process.poll() is not None:
+            return None
+        self.process.terminate()
+        try:
+            return self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return None
 
 
 @pytest.fixture
@@ -242,6 +245,7 @@ def test_every_acknowledged_message_is_stored_and_processed_exactly_once(
     listener = ListenerProcess(database, _free_port())
     messages = _messages()
     listener.start()
+    stopped: int | None = None
     try:
         # A thread of its own for the sender's loop: the browser tests' loop may already run in
         # this one.
@@ -254,8 +258,9 @@ def test_every_acknowledged_message_is_stored_and_processed_exactly_once(
             assert time.monotonic() < deadline, "messages still waiting to be processed"
             time.sleep(1)
     finally:
-        listener.stop()
+        stopped = listener.stop()
 
+    assert stopped == 0, "SIGTERM should stop the listener cleanly"
     assert listener.starts == 1 + len(KILL_AFTER)
     assert len(acked) == MESSAGES and set(acked.values()) == {"AA"}
     stored = dict(

@@ -9,9 +9,10 @@ import pytest
 from django.db import OperationalError
 
 from caseboard.transitions import hl7v2
+from caseboard.transitions import receive as receive_module
 from caseboard.transitions.models import Episode, InboundMessage, MessageStatus
 from caseboard.transitions.processing import process_message
-from caseboard.transitions.receive import receive
+from caseboard.transitions.receive import receive, receive_many
 from tests.conftest import World
 from tests.transitions.messages import adt
 
@@ -104,7 +105,7 @@ def test_every_supported_event_and_version_is_accepted() -> None:
 @pytest.mark.django_db
 def test_when_the_database_fails_there_is_no_aa() -> None:
     with mock.patch.object(
-        InboundMessage.objects, "create", side_effect=OperationalError("disk I/O error")
+        receive_module, "_insert", side_effect=OperationalError("disk I/O error")
     ):
         receipt = receive(adt("A01", control_id="FAIL1").encode())
     assert hl7v2.ack_code_of(receipt.ack) == "AE"
@@ -137,6 +138,61 @@ def test_same_control_id_from_another_facility_is_a_new_message() -> None:
     receive(adt("A01", control_id="SAME"))
     other = receive(adt("A01", control_id="SAME", facility="CITYHOSP"))
     assert InboundMessage.objects.get(pk=other.message_id).status == MessageStatus.RECEIVED
+
+
+@pytest.mark.django_db
+def test_a_lot_stores_each_message_once_in_order_with_its_own_ack() -> None:
+    """What several connections bring at once is stored with one INSERT; a repeat within the
+    lot or of a message stored earlier is kept as a duplicate of its original."""
+    earlier = receive(adt("A01", control_id="LOT0"))
+    receipts = receive_many(
+        [
+            adt("A01", control_id="LOT1").encode(),
+            b"not HL7",
+            adt("A01", control_id="LOT1").encode(),  # sent again before its ACK arrived
+            adt("A08", control_id="LOT0").encode(),  # stored before this lot
+            adt("A01", control_id="LOT1", facility="CITYHOSP").encode(),
+        ]
+    )
+    codes = [hl7v2.ack_code_of(r.ack) for r in receipts]
+    assert codes == ["AA", "AE", "AA", "AA", "AA"]
+    assert [r.to_process for r in receipts] == [True, False, False, False, True]
+    rows = [InboundMessage.objects.get(pk=r.message_id) for r in receipts]
+    assert [row.status for row in rows] == [
+        MessageStatus.RECEIVED,
+        MessageStatus.REJECTED,
+        MessageStatus.DUPLICATE,
+        MessageStatus.DUPLICATE,
+        MessageStatus.RECEIVED,
+    ]
+    assert rows[2].duplicate_of_id == rows[0].pk
+    assert rows[3].duplicate_of_id == earlier.message_id
+    assert rows[4].sending_facility == "CITYHOSP"
+    assert "MSA|AA|LOT1" in receipts[0].ack and "MSA|AA|LOT0" in receipts[3].ack
+    # The originals of the lot keep their order of arrival (processing goes by it).
+    assert rows[0].pk < rows[1].pk < rows[4].pk
+    assert InboundMessage.objects.count() == 6
+
+
+@pytest.mark.django_db
+def test_a_lot_the_database_refuses_is_stored_message_by_message() -> None:
+    refused = OperationalError("could not extend file")
+    insert = receive_module._insert
+    calls: list[int] = []
+
+    def refuse_lots(rows: list[receive_module._Row]) -> None:
+        calls.append(len(rows))
+        if len(rows) > 1 or rows[0].control_id == "BAD2":
+            raise refused
+        insert(rows)
+
+    with mock.patch.object(receive_module, "_insert", side_effect=refuse_lots):
+        receipts = receive_many([adt("A01", control_id=f"BAD{n}").encode() for n in range(4)])
+    assert calls[0] == 4
+    assert [hl7v2.ack_code_of(r.ack) for r in receipts] == ["AA", "AA", "AE", "AA"]
+    assert receipts[2].message_id is None
+    stored = set(InboundMessage.objects.values_list("control_id", flat=True))
+    assert stored == {"BAD0", "BAD1", "BAD3"}
 
 
 def test_file_splits_into_messages_by_blank_lines_or_msh() -> None:

@@ -109,11 +109,40 @@ def normalize(raw: str) -> str:
     return "\r".join(lines)
 
 
-def _value(message: Any, key: str) -> str:
-    try:
-        return str(message[key]).strip()
-    except (KeyError, IndexError, ValueError):
-        return ""
+class _Fields:
+    """A parsed message's fields by segment and position. Each kind of segment is found once
+    (python-hl7's string accessor scans every segment again for each field it reads); the
+    reading itself is python-hl7's, with its rules for missing repetitions and components."""
+
+    def __init__(self, message: Any) -> None:
+        self.segments: dict[str, list[Any]] = {}
+        for segment in message:
+            name = segment[0][0]
+            if isinstance(name, str):  # a name with delimiters in it names no segment
+                self.segments.setdefault(name, []).append(segment)
+
+    def has(self, segment_id: str) -> bool:
+        return segment_id in self.segments
+
+    def all(self, segment_id: str) -> list[Any]:
+        return self.segments.get(segment_id, [])
+
+    def value(self, segment_id: str, field: int, repeat: int = 1, component: int = 1) -> str:
+        """One component, stripped; empty when the message does not carry it."""
+        found = self.segments.get(segment_id)
+        if not found:
+            return ""
+        try:
+            return str(found[0].extract_field(1, field, repeat, component)).strip()
+        except (IndexError, ValueError):
+            return ""
+
+    def text(self, segment_id: str, field: int) -> str:
+        """A whole field with its components and repetitions, as sent."""
+        found = self.segments.get(segment_id)
+        if not found:
+            return ""
+        return _segment_field(found[0], field)
 
 
 def parse_timestamp(text: str, zone: datetime.tzinfo | None = None) -> datetime.datetime | None:
@@ -175,7 +204,7 @@ def _check_delimiters(text: str) -> None:
         )
 
 
-def parse_header(text: str) -> tuple[Any, Header]:
+def parse_header(text: str) -> tuple[_Fields, Header]:
     """The parsed message and its MSH, or MessageProblem (AE) when it cannot be read."""
     if not text.startswith("MSH") or len(text) < 8:
         raise MessageProblem("AE", ERR_SEGMENT_SEQUENCE, "The message does not begin with MSH.")
@@ -184,21 +213,21 @@ def parse_header(text: str) -> tuple[Any, Header]:
         message = hl7.parse(text)
     except Exception as error:  # any failure of the parser on what a sender wrote is an AE
         raise MessageProblem("AE", ERR_SEGMENT_SEQUENCE, f"Unreadable message: {error}") from None
-    msh = message.segment("MSH")
+    fields = _Fields(message)
     header = Header(
         field_separator=text[3],
-        encoding_characters=str(msh(2)),
-        sending_application=_value(message, "MSH.F3.R1.C1"),
-        sending_facility=_value(message, "MSH.F4.R1.C1"),
-        receiving_application=_value(message, "MSH.F5.R1.C1"),
-        receiving_facility=_value(message, "MSH.F6.R1.C1"),
-        message_type=_value(message, "MSH.F9.R1.C1"),
-        trigger_event=_value(message, "MSH.F9.R1.C2"),
-        control_id=_value(message, "MSH.F10"),
-        processing_id=_value(message, "MSH.F11.R1.C1"),
-        version=_value(message, "MSH.F12.R1.C1"),
+        encoding_characters=fields.text("MSH", 2),
+        sending_application=fields.value("MSH", 3),
+        sending_facility=fields.value("MSH", 4),
+        receiving_application=fields.value("MSH", 5),
+        receiving_facility=fields.value("MSH", 6),
+        message_type=fields.value("MSH", 9),
+        trigger_event=fields.value("MSH", 9, 1, 2),
+        control_id=fields.value("MSH", 10),
+        processing_id=fields.value("MSH", 11),
+        version=fields.value("MSH", 12),
     )
-    return message, header
+    return fields, header
 
 
 def check_supported(header: Header) -> None:
@@ -233,16 +262,8 @@ def check_supported(header: Header) -> None:
         )
 
 
-def _field_text(message: Any, segment: str, field_number: int) -> str:
-    """A whole field with its components and repetitions, as sent."""
-    try:
-        return str(message.segment(segment)(field_number))
-    except (KeyError, IndexError):
-        return ""
-
-
-def _identifiers(message: Any, segment: str, field_number: int) -> list[Identifier]:
-    text = _field_text(message, segment, field_number)
+def _identifiers(fields: _Fields, segment: str, field_number: int) -> list[Identifier]:
+    text = fields.text(segment, field_number)
     if not text:
         return []
     # Repetitions by the repetition separator (MSH-2's second character).
@@ -267,13 +288,9 @@ def _segment_field(segment: Any, field_number: int) -> str:
         return ""
 
 
-def _diagnoses(message: Any) -> list[Diagnosis]:
-    try:
-        segments = message.segments("DG1")
-    except KeyError:
-        return []
+def _diagnoses(fields: _Fields) -> list[Diagnosis]:
     found = []
-    for segment in segments:
+    for segment in fields.all("DG1"):
         coded = _segment_field(segment, 3).split("^")
         code = coded[0].strip()
         text = (coded[1].strip() if len(coded) > 1 else "") or _segment_field(segment, 4).strip()
@@ -286,45 +303,41 @@ def _diagnoses(message: Any) -> list[Diagnosis]:
 def read_adt(text: str) -> tuple[Header, AdtMessage]:
     """The fields of an ADT message this product uses; MessageProblem when it cannot be
     accepted (AE malformed, AR unsupported)."""
-    message, header = parse_header(text)
+    fields, header = parse_header(text)
     check_supported(header)
-    try:
-        message.segment("PID")
-    except KeyError:
-        raise MessageProblem(
-            "AE", ERR_SEGMENT_SEQUENCE, "The message has no PID segment.", "PID"
-        ) from None
-    identifiers = _identifiers(message, "PID", 3)
+    if not fields.has("PID"):
+        raise MessageProblem("AE", ERR_SEGMENT_SEQUENCE, "The message has no PID segment.", "PID")
+    identifiers = _identifiers(fields, "PID", 3)
     if not identifiers:
         raise MessageProblem(
             "AE", ERR_REQUIRED_FIELD_MISSING, "PID-3 (patient identifier) is empty.", "PID^1^3"
         )
-    location_parts = _field_text(message, "PV1", 3).split("^")
+    location_parts = fields.text("PV1", 3).split("^")
     facility = (
         location_parts[3].strip() if len(location_parts) > 3 else ""
     ) or header.sending_facility
-    merged = _identifiers(message, "MRG", 1) if header.trigger_event == "A40" else []
+    merged = _identifiers(fields, "MRG", 1) if header.trigger_event == "A40" else []
     adt = AdtMessage(
         header=header,
-        event_at=parse_timestamp(_value(message, "EVN.F2")),
+        event_at=parse_timestamp(fields.value("EVN", 2)),
         identifiers=identifiers,
-        family_name=_value(message, "PID.F5.R1.C1"),
-        given_name=_value(message, "PID.F5.R1.C2"),
-        birth_date=_date(_value(message, "PID.F7.R1.C1")),
-        sex={"F": "female", "M": "male"}.get(_value(message, "PID.F8"), ""),
-        address=_value(message, "PID.F11.R1.C1"),
-        city=_value(message, "PID.F11.R1.C3"),
-        state=_value(message, "PID.F11.R1.C4"),
-        postal_code=_value(message, "PID.F11.R1.C5"),
-        phone=_value(message, "PID.F13.R1.C1"),
-        patient_class=_value(message, "PV1.F2")[:1],
+        family_name=fields.value("PID", 5),
+        given_name=fields.value("PID", 5, 1, 2),
+        birth_date=_date(fields.value("PID", 7)),
+        sex={"F": "female", "M": "male"}.get(fields.value("PID", 8), ""),
+        address=fields.value("PID", 11),
+        city=fields.value("PID", 11, 1, 3),
+        state=fields.value("PID", 11, 1, 4),
+        postal_code=fields.value("PID", 11, 1, 5),
+        phone=fields.value("PID", 13),
+        patient_class=fields.value("PV1", 2)[:1],
         location="^".join(p for p in location_parts[:3] if p.strip()),
         facility=facility,
-        visit_number=_value(message, "PV1.F19.R1.C1"),
-        discharge_disposition=_value(message, "PV1.F36"),
-        admitted_at=parse_timestamp(_value(message, "PV1.F44.R1.C1")),
-        discharged_at=parse_timestamp(_value(message, "PV1.F45.R1.C1")),
-        diagnoses=_diagnoses(message),
+        visit_number=fields.value("PV1", 19),
+        discharge_disposition=fields.value("PV1", 36),
+        admitted_at=parse_timestamp(fields.value("PV1", 44)),
+        discharged_at=parse_timestamp(fields.value("PV1", 45)),
+        diagnoses=_diagnoses(fields),
         merged_identifiers=merged,
     )
     if header.trigger_event == "A40" and not merged:

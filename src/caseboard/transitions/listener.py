@@ -1,10 +1,11 @@
 """The MLLP listener and sender (HL7 v2 Minimal Lower Layer Protocol, HL7 v2.5.1 appendix C).
 
 Each connection reads blocks and answers each with an ACK once the message is stored; many
-connections are served at once. Processing (matching, stays, alerts) runs afterwards in one
-queue, in arrival order, so a slow match never delays an ACK and an A03 never overtakes its
-A01. Django's ORM is synchronous, so every database call runs in one of the listener's
-database threads.
+connections are served at once, and what they bring at the same moment is stored together
+(`receive.store`: one INSERT for the lot). Processing (matching, stays, alerts) runs
+afterwards in one queue, in arrival order, so a slow match never delays an ACK and an A03
+never overtakes its A01. Django's ORM is synchronous, so every database call runs in one of
+the listener's database threads.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +25,7 @@ from hl7.mllp.exceptions import InvalidBlockError
 
 from caseboard.transitions import hl7v2
 from caseboard.transitions.processing import pending_message_ids, process_message
-from caseboard.transitions.receive import Receipt, receive
+from caseboard.transitions.receive import Receipt, read_all, store
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -36,9 +38,12 @@ START_BLOCK = b"\x0b"
 _sqlite_turns = threading.Lock()
 
 
-# Threads for the ORM's calls. Several, so that storing messages from many connections overlaps
-# on a server database (each commit waits for its write to reach disk).
-DATABASE_THREADS = 8
+# Lots being stored at once: while one waits for its commit, the next is read and parsed.
+STORERS = 2
+# Most messages stored in one transaction.
+MOST_PER_LOT = 50
+# Threads for the ORM's calls: the storers' and processing's.
+DATABASE_THREADS = STORERS + 1
 # See `Listener._quiet`.
 PROCESSING_MAX_WAIT = 0.25
 
@@ -96,11 +101,16 @@ class Listener:
         self.database = _DatabaseThreads()
         # Messages being stored right now: processing waits for them (see `_quiet`).
         self.inflight = 0
+        # Messages waiting for a storer, with what their connection awaits.
+        self.arrivals: list[tuple[bytes, asyncio.Future[Receipt]]] = []
+        self.arrived = asyncio.Event()
+        self.storers: list[asyncio.Task[None]] = []
 
     async def start(self, host: str, port: int) -> asyncio.Server:
         self.server = await start_hl7_server(
             self.handle, host=host, port=port, limit=BLOCK_LIMIT, encoding="latin-1"
         )
+        self.storers = [asyncio.create_task(self._store_lots()) for _ in range(STORERS)]
         if self.process:
             # What was stored but not processed before the last stop goes first.
             for message_id in await self.database.run(pending_message_ids):
@@ -135,7 +145,7 @@ class Listener:
                     logger.warning("MLLP block from %s cut short by a new one; dropped", peer)
                 self.inflight += 1
                 try:
-                    receipt: Receipt = await self.database.run(receive, block)
+                    receipt = await self._store(block)
                 finally:
                     self.inflight -= 1
                 self.received += 1
@@ -147,6 +157,40 @@ class Listener:
             pass
         finally:
             writer.close()
+
+    def _store(self, block: bytes) -> asyncio.Future[Receipt]:
+        stored: asyncio.Future[Receipt] = asyncio.get_running_loop().create_future()
+        self.arrivals.append((block, stored))
+        self.arrived.set()
+        return stored
+
+    async def _store_lots(self) -> None:
+        """Take whatever has arrived, store it in one go and answer each message's
+        connection; while a lot is being stored the next one gathers."""
+        while True:
+            await self.arrived.wait()
+            lot, self.arrivals = self.arrivals[:MOST_PER_LOT], self.arrivals[MOST_PER_LOT:]
+            if not self.arrivals:
+                self.arrived.clear()
+            if not lot:
+                continue
+            try:
+                # Reading (python-hl7's parse and the checks) is CPU work: here, rather than
+                # in a database thread that would take turns with this loop for the
+                # interpreter. The database thread only waits on the database.
+                readings = read_all([block for block, _ in lot])
+                receipts = await self.database.run(store, readings)
+            except BaseException as error:
+                for _, stored in lot:
+                    if not stored.done():
+                        stored.set_exception(error)
+                if isinstance(error, asyncio.CancelledError):
+                    raise
+                logger.exception("ADT messages could not be stored")
+                continue
+            for (_, stored), receipt in zip(lot, receipts, strict=True):
+                if not stored.done():
+                    stored.set_result(receipt)
 
     async def _work(self) -> None:
         while True:
@@ -176,21 +220,32 @@ class Listener:
         if self.server is not None:
             self.server.close()
             await self.server.wait_closed()
-        if self.worker is not None:
-            self.worker.cancel()
+        for task in [*self.storers, *([self.worker] if self.worker else [])]:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self.worker
+                await task
+        for _, stored in self.arrivals:
+            stored.cancel()
         await asyncio.get_running_loop().run_in_executor(None, self.database.close)
 
 
-async def serve(host: str, port: int, *, ready: Callable[[int], None] | None = None) -> None:
+async def serve(
+    host: str,
+    port: int,
+    *,
+    ready: Callable[[int], None] | None = None,
+) -> None:
+    """Listen until SIGTERM or Ctrl-C, then stop in order: no new connections, database
+    connections closed."""
     listener = Listener()
     server = await listener.start(host, port)
+    stopping = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
     if ready is not None:
         ready(listener.port)
     try:
         async with server:
-            await server.serve_forever()
+            await stopping.wait()
     finally:
         await listener.stop()
 
