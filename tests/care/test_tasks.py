@@ -258,8 +258,9 @@ def test_the_done_tab_shows_what_i_completed_recently(world: World) -> None:
 
 def test_my_tasks_can_be_filtered_by_patient(world: World) -> None:
     other = f.make_patient(plan=world.plan, practice=world.practice_a, family_name="Other")
-    f.make_task(world.practice_a, world.user_a, patient=world.patient_a, title="About Alvarez")
-    f.make_task(world.practice_a, world.user_a, patient=other, title="About Other")
+    later = today_at(world) + days(30)
+    for patient, title in ((world.patient_a, "About Alvarez"), (other, "About Other")):
+        f.make_task(world.practice_a, world.user_a, patient=patient, title=title, due_on=later)
     client = login(Client(), world.user_a)
     board = client.get(f"/care/tasks/?patient={world.patient_a.pk}").context["board"]
     assert [t.title for t in board.later] == ["About Alvarez"]
