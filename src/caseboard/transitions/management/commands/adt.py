@@ -45,9 +45,10 @@ class Command(BaseCommand):
         try:
             asyncio.run(listener.serve(host, port, ready=ready))
         except KeyboardInterrupt:
-            self.stdout.write("Stopped.")
+            pass
         except OSError as error:
             raise CommandError(f"Cannot listen on {host}:{port}: {error}") from None
+        self.stdout.write("Stopped.")
 
     def _send(self, file: Path, host: str, port: int, timeout: float) -> None:
         try:
