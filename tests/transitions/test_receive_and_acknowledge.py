@@ -195,6 +195,24 @@ def test_a_lot_the_database_refuses_is_stored_message_by_message() -> None:
     assert stored == {"BAD0", "BAD1", "BAD3"}
 
 
+@pytest.mark.django_db
+def test_a_readers_own_fault_costs_only_its_message(caplog: pytest.LogCaptureFixture) -> None:
+    read_adt = hl7v2.read_adt
+
+    def breaks_on_one(text: str) -> object:
+        if "|ODD1|" in text:
+            raise RuntimeError("reader bug")
+        return read_adt(text)
+
+    with mock.patch.object(hl7v2, "read_adt", side_effect=breaks_on_one):
+        receipts = receive_many([adt("A01", control_id=c).encode() for c in ("OK1", "ODD1")])
+    assert [hl7v2.ack_code_of(r.ack) for r in receipts] == ["AA", "AE"]
+    kept = InboundMessage.objects.get(pk=receipts[1].message_id)
+    assert kept.status == MessageStatus.REJECTED and "reader bug" in kept.error
+    assert "MSA|AE|ODD1" in receipts[1].ack
+    assert "could not be read" in caplog.text
+
+
 def test_file_splits_into_messages_by_blank_lines_or_msh() -> None:
     text = "MSH|^~\\&|A\nPID|1\n\nMSH|^~\\&|B\r\nPID|2\nMSH|^~\\&|C\nPID|3\n"
     assert hl7v2.split_messages(text) == [

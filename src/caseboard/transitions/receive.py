@@ -124,18 +124,17 @@ def _read(block: bytes | str) -> Reading:
     text = hl7v2.normalize(raw)
     header: hl7v2.Header | None = None
     try:
-        try:
-            header, _ = hl7v2.read_adt(text)
-        except hl7v2.MessageProblem:
-            raise
-        except Exception as error:  # a reader's fault must not cost the lot its ACKs
+        header, _ = hl7v2.read_adt(text)
+    except Exception as error:  # a fault of the reader's own must not cost the lot its ACKs
+        if isinstance(error, hl7v2.MessageProblem):
+            problem = error
+        else:
             logger.exception("ADT message could not be read")
-            raise hl7v2.MessageProblem(
+            problem = hl7v2.MessageProblem(
                 "AE", hl7v2.ERR_APPLICATION_INTERNAL, f"Could not be read: {error!r}"[:200]
-            ) from error
-    except hl7v2.MessageProblem as problem:
+            )
         # The header, when there is a readable one, answers the sender in its own terms.
-        with contextlib.suppress(hl7v2.MessageProblem):
+        with contextlib.suppress(Exception):
             _, header = hl7v2.parse_header(text)
         ack = hl7v2.build_ack(
             header,
