@@ -70,7 +70,7 @@ class _Row:
     """An InboundMessage row to insert (see `_insert`)."""
 
     raw: str
-    header: dict[str, str]
+    header_columns: dict[str, str]
     status: str
     error: str
     ack: str
@@ -79,16 +79,16 @@ class _Row:
 
     @property
     def sending_facility(self) -> str:
-        return self.header["sending_facility"]
+        return self.header_columns["sending_facility"]
 
     @property
     def control_id(self) -> str:
-        return self.header["control_id"]
+        return self.header_columns["control_id"]
 
     def values(self) -> list[str | int | None]:
         return [
             self.raw,
-            *(self.header[column] for column in _HEADER_COLUMNS),
+            *(self.header_columns[column] for column in _HEADER_COLUMNS),
             self.status,
             self.error,
             self.ack,
@@ -152,7 +152,7 @@ def _read(block: bytes | str) -> Reading:
 def _row(raw: str, header: hl7v2.Header | None, ack: str, *, status: str, error: str = "") -> _Row:
     return _Row(
         raw=raw,
-        header={
+        header_columns={
             column: getattr(header, column)[:length] if header else ""
             for column, length in _LENGTHS.items()
         },
@@ -296,17 +296,15 @@ def store(readings: list[Reading]) -> list[Receipt]:
     # of the lot is kept, and it is stored the careful way, its originals looked up first.
     inside = connection.in_atomic_block
     try:
-        with transaction.atomic() if inside else contextlib.nullcontext():
-            _insert([reading.row for reading in readings])
-        return _receipts(readings)
-    except IntegrityError:
-        for reading in readings:
-            reading.reset()
         try:
+            with transaction.atomic() if inside else contextlib.nullcontext():
+                _insert([reading.row for reading in readings])
+            return _receipts(readings)
+        except IntegrityError:
+            for reading in readings:
+                reading.reset()
             with transaction.atomic():
                 return _store_all(readings)
-        except DatabaseError as error:
-            logger.warning("%s ADT messages stored one by one after %r", len(readings), error)
     except DatabaseError as error:
         logger.warning("%s ADT messages stored one by one after %r", len(readings), error)
     for reading in readings:
