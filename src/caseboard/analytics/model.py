@@ -48,6 +48,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from caseboard.analytics import hcc
+from caseboard.analytics.contributions import contributions
 from caseboard.analytics.engine import InputTables
 from caseboard.analytics.marts.chronic_conditions import CONDITIONS, chronic_conditions
 from caseboard.analytics.marts.ed_classification import ed_classification
@@ -335,8 +336,12 @@ def cohort(eligibility: ibis.Table, index_date: datetime.date) -> ibis.Table:
     )
 
 
-def _enrolled_months(eligibility: ibis.Table, w: Window) -> ibis.Table:
-    months = member_months(eligibility, w.outcome_end)
+def _enrolled_months(
+    eligibility: ibis.Table, w: Window, months: ibis.Table | None = None
+) -> ibis.Table:
+    """`months`: the member_months mart, if computed through the outcome end or later."""
+    if months is None:
+        months = member_months(eligibility, w.outcome_end)
     ym = months.year_month
     return months.group_by("person_id").aggregate(
         months_enrolled=((ym > _ym(w.start)) & (ym <= _ym(w.index_date))).sum(),
@@ -403,6 +408,9 @@ class SharedMarts:
     spend: ibis.Table
     pqi_events: ibis.Table
     ed_classification: ibis.Table
+    # The pipeline's member_months mart (through its as_of: enough for every window whose
+    # outcomes it observes); without it each window counts its own months.
+    member_months: ibis.Table | None = None
 
 
 def shared_marts(inputs: InputTables, *, value_sets_dir: Path | None = None) -> SharedMarts:
@@ -498,7 +506,7 @@ def build_features(
     )
     stays, visits = _avoidable(shared, w)
     parts = [
-        _enrolled_months(inputs.eligibility, w),
+        _enrolled_months(inputs.eligibility, w, shared.member_months),
         risk,
         _use(enc, w),
         _paid(spend, w),
@@ -596,7 +604,9 @@ def labelled_cohort(
 # --------------------------------------------------------------------------------------------
 LGBM_PARAMS: dict[str, Any] = {
     "objective": "binary",
-    "learning_rate": 0.03,
+    # 0.1 rather than 0.03: the same held-out AUC (within 0.001 on 100,000 members) with a
+    # third of the trees, and every tree is paid again in each member's prediction.
+    "learning_rate": 0.1,
     # Shallow trees: a plan's training year holds a few hundred events, not thousands.
     "num_leaves": 7,
     "min_data_in_leaf": 50,
@@ -611,7 +621,7 @@ LGBM_PARAMS: dict[str, Any] = {
     "verbosity": -1,
 }
 MAX_ROUNDS = 2000
-EARLY_STOPPING_ROUNDS = 50
+EARLY_STOPPING_ROUNDS = 20
 VALIDATION_SHARE = 0.2  # of the training members, to choose the number of boosting rounds
 # Beyond this many training members, the models are fitted on a seeded random sample of them
 # (evaluation still uses every held-out member): more rows add little to trees this shallow,
@@ -849,38 +859,50 @@ def explain(model: lightgbm.Booster, x: FloatArray, frame: pl.DataFrame) -> pl.S
     """
     if tuple(model.feature_name()) != FEATURE_NAMES:
         raise ValueError("the model was trained on other features; train it again")
-    contrib = np.asarray(model.predict(x, pred_contrib=True, num_threads=0), dtype=np.float64)
+    contrib = contributions(model, x)
     shap, raw = contrib[:, :-1], contrib.sum(axis=1, keepdims=True)
-    effect = _sigmoid(raw) - _sigmoid(raw - shap)
     top = np.argsort(-shap, axis=1, kind="stable")[:, :TOP_REASONS]
-    hundredths = np.rint(np.take_along_axis(effect, top, axis=1) * 100).astype(np.int64)
-    ranks = range(top.shape[1])
-
-    def chosen(k: int) -> pl.Expr:
-        # The sentence of the feature ranked k-th for each member, picked column-wise (a
-        # Python object per feature and member would cost gigabytes at a million members).
-        picked: pl.Expr = pl.lit(None, dtype=pl.String)
-        for j, name in enumerate(FEATURE_NAMES):
-            picked = pl.when(pl.col(f"_top{k}") == j).then(pl.col(name)).otherwise(picked)
-        return picked.alias(f"text{k}")
-
-    words = sentences(frame).with_columns(
-        pl.Series(f"_top{k}", top[:, k], dtype=pl.Int64) for k in ranks
+    chosen = np.take_along_axis(shap, top, axis=1)
+    hundredths = np.rint((_sigmoid(raw) - _sigmoid(raw - chosen)) * 100).astype(np.int64)
+    shown = hundredths >= round(MIN_EFFECT * 100)
+    member, rank = np.nonzero(shown)  # row-major: by member, then rank
+    reasons = pl.DataFrame(
+        {
+            "member": member.astype(np.uint32),
+            "rank": rank,
+            "feature": top[shown],
+            "points": hundredths[shown],
+        }
     )
-    reasons = words.select(
-        *(chosen(k) for k in ranks),
-        *(pl.Series(f"effect{k}", hundredths[:, k]) for k in ranks),
-    )
-
-    def reason(k: int) -> pl.Expr:
-        points = pl.col(f"effect{k}")
-        shown = pl.format(
-            "{} (+{}.{})", f"text{k}", points // 100, (points % 100).cast(pl.String).str.zfill(2)
+    # Only the sentences shown are written out: all of them for every member would be one
+    # string per feature and member (tens of millions at a million members).
+    lazy = frame.lazy().with_row_index("member")
+    texts = [
+        lazy.join(reasons.lazy().filter(pl.col("feature") == j), on="member", how="inner").select(
+            "member", "rank", "points", text=feature.sentence()
         )
-        return pl.when(points >= round(MIN_EFFECT * 100)).then(shown)
-
-    return reasons.select(
-        pl.concat_list(reason(k) for k in ranks).list.drop_nulls().alias("explanations")
+        for j, feature in enumerate(FEATURES)
+    ]
+    points = pl.col("points")
+    said = (
+        pl.concat(texts)
+        .select(
+            "member",
+            "rank",
+            reason=pl.format(
+                "{} (+{}.{})", "text", points // 100, (points % 100).cast(pl.String).str.zfill(2)
+            ),
+        )
+        .sort("member", "rank")
+        .group_by("member", maintain_order=True)
+        .agg("reason")
+        .collect()
+    )
+    everyone = pl.DataFrame({"member": np.arange(len(x), dtype=np.uint32)})
+    return (
+        everyone.join(said, on="member", how="left")
+        .sort("member")
+        .select(explanations=pl.col("reason").fill_null(pl.lit([], dtype=pl.List(pl.String))))
     )["explanations"]
 
 

@@ -180,7 +180,13 @@ def run(config: RunConfig, progress: Progress = lambda step: None) -> RunResult:
     practices = high_risk.current_attribution(attribution, enc, inputs.medical_claim, as_of)
     facts = high_risk.member_facts(inputs.eligibility, enc, spend, as_of)
     # The model reads the marts written above instead of computing them again.
-    shared = model.SharedMarts(encounters=enc, spend=spend, pqi_events=pqi, ed_classification=ed)
+    shared = model.SharedMarts(
+        encounters=enc,
+        spend=spend,
+        pqi_events=pqi,
+        ed_classification=ed,
+        member_months=months,
+    )
     predictions = (
         _predict(con, inputs, as_of, risk_model, config, out, shared) if config.predict else None
     )
