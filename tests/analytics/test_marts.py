@@ -38,6 +38,42 @@ def test_member_counts_in_every_month_touched_by_a_span_once() -> None:
     assert months["year_quarter"].to_list()[-1] == "2025-Q4"
 
 
+def test_a_month_in_overlapping_spans_takes_the_latest_starting_spans_payer_and_plan() -> None:
+    def plan(person: str, start: str, end: str, name: str) -> dict[str, object]:
+        return {**span(person, start, end), "payer": f"{name} payer", "plan": f"{name} plan"}
+
+    elig = table(
+        "eligibility",
+        [
+            plan("A", "2025-01-01", "2025-06-30", "long"),
+            plan("A", "2025-03-10", "2025-04-05", "nested"),  # inside the long span
+            plan("A", "2025-06-01", "2025-08-31", "later"),  # meets the long one in June only
+            plan("B", "2025-01-01", "2025-02-28", "first"),  # B's spans do not share a month
+            plan("B", "2025-04-01", "2025-04-30", "second"),
+        ],
+    )
+    months = member_months(elig, THROUGH).to_polars().sort(["person_id", "year_month"])
+    assert months.select("person_id", "year_month", "plan").rows() == [
+        ("A", "202501", "long plan"),
+        ("A", "202502", "long plan"),
+        ("A", "202503", "nested plan"),
+        ("A", "202504", "nested plan"),
+        ("A", "202505", "long plan"),
+        ("A", "202506", "later plan"),
+        ("A", "202507", "later plan"),
+        ("A", "202508", "later plan"),
+        ("B", "202501", "first plan"),
+        ("B", "202502", "first plan"),
+        ("B", "202504", "second plan"),
+    ]
+    assert set(months["payer"]) == {
+        f"{name} payer" for name in ("long", "nested", "later", "first", "second")
+    }
+    assert (
+        months["payer"].str.replace(" payer", "") == months["plan"].str.replace(" plan", "")
+    ).all()
+
+
 def test_interim_bills_and_transfers_are_one_stay_and_a_gap_starts_another() -> None:
     claims = table(
         "medical_claim",
