@@ -445,25 +445,35 @@ def pqi_rates(
 ) -> ibis.Table:
     """Per year and PQI: numerator (qualifying stays discharged in a month the member was
     enrolled), member_months and denominator (member-years) in the PQI's age band (age on the
-    first day of each month), rate_per_100000 = numerator / member-years × 100,000."""
-    months = member_months.select("person_id", "year_month").distinct()
+    first day of each month), rate_per_100000 = numerator / member-years × 100,000.
+
+    `member_months` is the member_months mart: one row per person and month."""
+    months = member_months.select("person_id", "year_month")
     who = _people(eligibility).filter(ibis._.birth_date.notnull())
-    months = months.join(who, "person_id")
-    month_start = ibis.date(
-        months.year_month.left(4).cast("int32"), months.year_month.substr(4, 2).cast("int32"), 1
+    # Member months by month and birth date, then by year and age: ages are worked out for a
+    # few rows per birth date, and the bands then meet a few hundred rows, not one per member
+    # and month for each PQI.
+    cells = (
+        months.join(who, "person_id")
+        .group_by(["year_month", "birth_date"])
+        .aggregate(member_months=ibis._.count())
     )
-    months = months.mutate(
-        year=months.year_month.left(4).cast("int32"), age=_age_on(months.birth_date, month_start)
+    year = cells.year_month.left(4).cast("int32")
+    month_start = ibis.date(year, cells.year_month.substr(4, 2).cast("int32"), 1)
+    by_age = (
+        cells.mutate(year=year, age=_age_on(cells.birth_date, month_start))
+        .group_by(["year", "age"])
+        .aggregate(member_months=ibis._.member_months.sum())
     )
     bands = _age_bands(value_sets_dir)
     exposure = (
-        months.cross_join(bands)
+        by_age.cross_join(bands)
         .filter((ibis._.age >= ibis._.min_age) & (ibis._.age <= ibis._.max_age))
         .group_by(["year", "pqi_number", "pqi_name"])
-        .aggregate(member_months=ibis._.count())
+        .aggregate(member_months=ibis._.member_months.sum())
     )
 
-    enrolled = member_months.select(m_person="person_id", m_month="year_month").distinct()
+    enrolled = member_months.select(m_person="person_id", m_month="year_month")
     counted = events.semi_join(
         enrolled,
         [
