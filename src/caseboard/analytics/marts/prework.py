@@ -86,7 +86,11 @@ def prework_facts(
         .agg(diagnoses=pl.col("text").head(DIAGNOSES_SHOWN))
     )
     history = (
-        dx.sort(["person_id", "first_seen"])
+        dx.sort(
+            ["person_id", "claims", "first_seen", "code"], descending=[False, True, False, False]
+        )
+        .group_by("person_id", maintain_order=True)
+        .head(DIAGNOSES_SHOWN)  # only the lines shown are written out
         .with_columns(
             line=pl.format(
                 "{} — first {}, latest {} ({} claims)",
@@ -96,9 +100,8 @@ def prework_facts(
                 pl.col("claims"),
             )
         )
-        .sort(["person_id", "claims", "first_seen", "code"], descending=[False, True, False, False])
         .group_by("person_id", maintain_order=True)
-        .agg(diagnostic_history=pl.col("line").head(DIAGNOSES_SHOWN))
+        .agg(diagnostic_history=pl.col("line"))
     )
 
     rx = inputs.pharmacy_claim
@@ -159,10 +162,15 @@ def prework_facts(
     latest = [_latest(encounters, kind, as_of).to_polars() for kind in ("inpatient", "ed")]
     for extra in (*latest, recent, history, fills, visits):
         facts = facts.join(extra, on="person_id", how="left")
+    # Each distinct code is described once, not once per member.
+    reasons = pl.concat([facts["last_inpatient_code"], facts["last_ed_code"]]).drop_nulls()
+    described = {code: describe(code) for code in reasons.unique().to_list()}
     return facts.with_columns(
-        last_inpatient_reason=pl.col("last_inpatient_code").map_elements(
-            describe, return_dtype=pl.String
+        last_inpatient_reason=pl.col("last_inpatient_code").replace_strict(
+            described, default=None, return_dtype=pl.String
         ),
-        last_ed_reason=pl.col("last_ed_code").map_elements(describe, return_dtype=pl.String),
+        last_ed_reason=pl.col("last_ed_code").replace_strict(
+            described, default=None, return_dtype=pl.String
+        ),
         as_of=pl.lit(as_of),
     ).sort("person_id")
