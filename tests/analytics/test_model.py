@@ -259,6 +259,18 @@ def test_predictions_are_probabilities_for_every_enrolled_member(
     )
 
 
+def test_probabilities_are_the_boosters_own(
+    population: InputTables, trained: model.TrainedModels, predictions: pl.DataFrame
+) -> None:
+    # predict() takes them from the TreeSHAP contributions: they must be LightGBM's scores.
+    frame = model.build_features(connect(), population, model.latest_month_end(AS_OF))
+    x = model._matrix(frame, model.FEATURE_NAMES)
+    ours = frame.select("person_id").join(predictions, on="person_id", how="left")
+    for outcome in ("admission", "top5_cost"):
+        expected = trained.models[outcome].predict(x)
+        np.testing.assert_allclose(ours[f"p_{outcome}"].to_numpy(), expected, rtol=0, atol=1e-12)
+
+
 def test_top_risk_members_are_explained_by_their_own_features(
     population: InputTables, predictions: pl.DataFrame
 ) -> None:

@@ -18,6 +18,7 @@ computation unchanged.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ CodeArray = npt.NDArray[np.unsignedinteger[Any]]
 MAX_SPLITS = 12
 _ZERO = 1e-35  # LightGBM's kZeroThreshold: |value| at most this is zero
 _CHUNK = 65_536  # rows per block, so a block's patterns and sums stay in cache
-_THREADS = 2
+_THREADS = os.cpu_count() or 1
 
 
 @dataclass(frozen=True)

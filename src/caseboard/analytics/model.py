@@ -849,6 +849,12 @@ def _probability(model: lightgbm.Booster, x: FloatArray) -> FloatArray:
     return np.asarray(model.predict(x, num_threads=0), dtype=np.float64)
 
 
+def _contributions(model: lightgbm.Booster, x: FloatArray) -> FloatArray:
+    if tuple(model.feature_name()) != FEATURE_NAMES:
+        raise ValueError("the model was trained on other features; train it again")
+    return contributions(model, x)
+
+
 def explain(model: lightgbm.Booster, x: FloatArray, frame: pl.DataFrame) -> pl.Series:
     """The TOP_REASONS features pushing each member's prediction up most, in words.
 
@@ -857,9 +863,11 @@ def explain(model: lightgbm.Booster, x: FloatArray, frame: pl.DataFrame) -> pl.S
     the contribution, and exact when it is the only one removed). Contributions that round to
     less than MIN_EFFECT are left out, so a low-risk member may have none.
     """
-    if tuple(model.feature_name()) != FEATURE_NAMES:
-        raise ValueError("the model was trained on other features; train it again")
-    contrib = contributions(model, x)
+    return _reasons(_contributions(model, x), frame)
+
+
+def _reasons(contrib: FloatArray, frame: pl.DataFrame) -> pl.Series:
+    """`explain` from the TreeSHAP contributions (a last column for the expected value)."""
     shap, raw = contrib[:, :-1], contrib.sum(axis=1, keepdims=True)
     top = np.argsort(-shap, axis=1, kind="stable")[:, :TOP_REASONS]
     chosen = np.take_along_axis(shap, top, axis=1)
@@ -898,7 +906,7 @@ def explain(model: lightgbm.Booster, x: FloatArray, frame: pl.DataFrame) -> pl.S
         .agg("reason")
         .collect()
     )
-    everyone = pl.DataFrame({"member": np.arange(len(x), dtype=np.uint32)})
+    everyone = pl.DataFrame({"member": np.arange(len(contrib), dtype=np.uint32)})
     return (
         everyone.join(said, on="member", how="left")
         .sort("member")
@@ -929,15 +937,18 @@ def predict(
             shared=marts,
         )
     x = _matrix(frame, models.features)
-    admission, cost = models.models["admission"], models.models["top5_cost"]
+    # The contributions add up to each member's raw score: the probability comes from them
+    # instead of a second pass of every member through every tree.
+    admission = _contributions(models.models["admission"], x)
+    cost = _contributions(models.models["top5_cost"], x)
     return (
         frame.select("person_id")
         .with_columns(
             index_date=pl.lit(day),
-            p_admission=pl.Series(_probability(admission, x)),
-            p_top5_cost=pl.Series(_probability(cost, x)),
-            explanations=explain(admission, x, frame),
-            cost_explanations=explain(cost, x, frame),
+            p_admission=pl.Series(_sigmoid(admission.sum(axis=1))),
+            p_top5_cost=pl.Series(_sigmoid(cost.sum(axis=1))),
+            explanations=_reasons(admission, frame),
+            cost_explanations=_reasons(cost, frame),
         )
         .sort(["p_admission", "person_id"], descending=[True, False])
     )
